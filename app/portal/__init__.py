@@ -1,0 +1,1 @@
+"""The association's own pages: the portal home, portal-wide search, operations."""

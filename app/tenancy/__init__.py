@@ -1,0 +1,1 @@
+"""The association, its member communes and their offices."""
