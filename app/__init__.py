@@ -19,6 +19,7 @@ from app.config import load_config
 #: ``cli.py`` (``cli``, a click group).
 FEATURES = (
     "tenancy",
+    "formspec",
     "portal",
     "content",
     "catalogue",
