@@ -1,0 +1,1 @@
+"""Citizen applications: drafts while filling in, submissions once sent."""
