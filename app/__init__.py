@@ -62,7 +62,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from app import i18n, security, web
+    from app import database, i18n, security, web  # noqa: F401  (database: SQLite pragmas)
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     import_models()
