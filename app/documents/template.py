@@ -1,0 +1,292 @@
+"""The page frame every portal document shares: letterhead, footer with "Seite x von y", metadata.
+
+A document type subclasses :class:`DocumentTemplate` and implements :meth:`body` (the flowables
+below the letterhead); :meth:`render` lays them out on A4 pages. The submission PDF is one such
+type; the e-invoice view is meant to be the next.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import datetime
+from io import BytesIO
+from typing import Any
+from xml.sax.saxutils import escape
+
+from PIL import Image as PILImage
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, Table
+
+from .fonts import BOLD, REGULAR, printable, register_fonts
+from .model import Letterhead
+
+log = logging.getLogger(__name__)
+
+Gettext = Callable[[str], str]
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 20 * mm
+FOOTER_HEIGHT = 12 * mm
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+ARMS_MAX_HEIGHT = 24 * mm
+ARMS_MAX_WIDTH = 22 * mm
+QR_SIZE = 26 * mm
+# The largest coat of arms we keep, in pixels: enough for 300 dpi at the printed size.
+ARMS_MAX_PIXELS = (300, 300)
+MUTED = colors.HexColor("#505a5f")
+RULE = colors.HexColor("#b1b4b6")
+
+
+# Table cells set their own font even when they only hold paragraphs; without this it would be
+# reportlab's default Helvetica, which is not embedded and so not allowed in PDF/A.
+TABLE_FONT = ("FONT", (0, 0), (-1, -1), REGULAR, 9)
+
+
+def _identity(message: str) -> str:
+    return message
+
+
+def markup(text: str) -> str:
+    """Plain text as reportlab paragraph markup: escaped, line breaks kept, undrawable glyphs replaced."""
+    return escape(printable(text)).replace("\r\n", "\n").replace("\n", "<br/>")
+
+
+def _style(name: str, size: float, *, bold: bool = False, **options: Any) -> ParagraphStyle:
+    options.setdefault("leading", round(size * 1.3, 1))
+    return ParagraphStyle(name, fontName=BOLD if bold else REGULAR, fontSize=size, **options)
+
+
+class Styles:
+    """The paragraph styles of the portal's documents (all in the embedded DejaVu faces)."""
+
+    def __init__(self) -> None:
+        self.title = _style("title", 16, bold=True, spaceAfter=2 * mm)
+        self.heading = _style("heading", 12.5, bold=True, spaceBefore=5 * mm, spaceAfter=2 * mm,
+                              keepWithNext=1)
+        self.subheading = _style("subheading", 10, bold=True, textColor=MUTED, spaceBefore=2 * mm,
+                                 spaceAfter=1 * mm, keepWithNext=1)
+        self.body = _style("body", 9.5)
+        self.label = _style("label", 9, bold=True)
+        self.value = _style("value", 9)
+        self.small = _style("small", 7.5, textColor=MUTED)
+        self.checksum = _style("checksum", 7, leading=11.5)
+        self.small_right = _style("small_right", 7.5, textColor=MUTED, alignment=TA_RIGHT)
+        self.value_right = _style("value_right", 9, alignment=TA_RIGHT)
+        self.label_right = _style("label_right", 9, bold=True, alignment=TA_RIGHT)
+        self.letterhead_name = _style("letterhead_name", 14, bold=True)
+        self.letterhead_line = _style("letterhead_line", 8.5, textColor=MUTED)
+
+
+@functools.lru_cache(maxsize=32)
+def _prepared_image(data: bytes) -> PILImage.Image | None:
+    """The image as an opaque RGB bitmap of a sensible size, or None if Pillow cannot read it.
+
+    PDF/A-3b allows transparency, but a flattened RGB image avoids soft masks and blending-space
+    questions entirely, and a CMYK JPEG would clash with the sRGB output intent.
+    """
+    try:
+        with PILImage.open(BytesIO(data)) as source:
+            source.load()
+            image = source.convert("RGBA")
+    except (OSError, ValueError, SyntaxError, PILImage.DecompressionBombError) as error:
+        log.warning("coat of arms left out: unreadable image (%s)", error)
+        return None
+    image.thumbnail(ARMS_MAX_PIXELS)
+    background = PILImage.new("RGBA", image.size, (255, 255, 255, 255))
+    return PILImage.alpha_composite(background, image).convert("RGB")
+
+
+def coat_of_arms_flowable(data: bytes | None) -> Flowable | None:
+    """The coat of arms scaled into its box, or None when there is none or it cannot be read."""
+    if not data:
+        return None
+    image = _prepared_image(data)
+    if image is None:
+        return None
+    width, height = image.size
+    scale = min(ARMS_MAX_WIDTH / width, ARMS_MAX_HEIGHT / height)
+    return _Picture(ImageReader(image), width * scale, height * scale)
+
+
+class _Picture(Flowable):
+    """A decoded bitmap at a fixed size (platypus' Image wants a file, we hold a Pillow image)."""
+
+    def __init__(self, image: ImageReader, width: float, height: float) -> None:
+        super().__init__()
+        self.image = image
+        self.width = width
+        self.height = height
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.canv.drawImage(self.image, 0, 0, self.width, self.height)
+
+
+def qr_flowable(payload: str) -> Drawing:
+    """A QR code carrying ``payload`` (error correction M), drawn as vector rectangles."""
+    widget = QrCodeWidget(payload, barLevel="M", barWidth=QR_SIZE, barHeight=QR_SIZE)
+    # The drawing's default font would pull an unembedded Helvetica into the page resources.
+    drawing = Drawing(QR_SIZE, QR_SIZE, initialFontName=REGULAR, initialFontSize=8)
+    drawing.add(widget)
+    return drawing
+
+
+class _NumberedCanvas(Canvas):
+    """A canvas that holds its pages back until the end, so every footer can say "von y"."""
+
+    def __init__(self, *args: Any, footer: Callable[[Canvas, int, int], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._footer = footer
+        self._held_pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._held_pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._held_pages)
+        for number, state in enumerate(self._held_pages, start=1):
+            self.__dict__.update(state)
+            self._footer(self, number, total)
+            super().showPage()
+        super().save()
+
+
+class DocumentTemplate(ABC):
+    """An A4 document of the portal: the commune's letterhead, a body, and a numbered footer.
+
+    ``gettext`` translates the fixed texts (German source strings); the office's documents are
+    German, so the default leaves them as they are. ``qr_payload`` puts a QR code in the letterhead.
+    ``created_at`` becomes the PDF's creation date; with reportlab's invariant mode the output is
+    byte-identical for identical input.
+    """
+
+    def __init__(
+        self,
+        letterhead: Letterhead,
+        *,
+        title: str,
+        subject: str,
+        reference: str,
+        created_at: datetime,
+        language: str = "de-DE",
+        qr_payload: str | None = None,
+        gettext: Gettext | None = None,
+    ) -> None:
+        register_fonts()
+        self.letterhead = letterhead
+        self.title = title
+        self.subject = subject
+        self.reference = reference
+        self.created_at = created_at
+        self.language = language
+        self.qr_payload = qr_payload
+        self.gettext: Gettext = gettext or _identity
+        self.styles = Styles()
+
+    @abstractmethod
+    def body(self) -> list[Flowable]:
+        """The flowables below the letterhead."""
+
+    def letterhead_flowables(self) -> list[Flowable]:
+        """The commune's name, address and contact, its coat of arms on the left and the QR code right."""
+        head = self.letterhead
+        styles = self.styles
+        lines: list[Flowable] = [Paragraph(markup(head.name), styles.letterhead_name)]
+        if head.official_name and head.official_name != head.name:
+            lines.append(Paragraph(markup(head.official_name), styles.letterhead_line))
+        if head.address_lines:
+            lines.append(Paragraph(markup(" · ".join(head.address_lines)), styles.letterhead_line))
+        contact = [part for part in (head.phone, head.email, head.website) if part]
+        if contact:
+            lines.append(Paragraph(markup(" · ".join(contact)), styles.letterhead_line))
+
+        arms = coat_of_arms_flowable(head.coat_of_arms)
+        cells: list[Any] = []
+        widths: list[float] = []
+        if arms is not None:
+            cells.append(arms)
+            widths.append(ARMS_MAX_WIDTH + 4 * mm)
+        right_width = QR_SIZE if self.qr_payload else 0
+        cells.append(lines)
+        widths.append(CONTENT_WIDTH - sum(widths) - right_width)
+        if self.qr_payload:
+            cells.append(qr_flowable(self.qr_payload))
+            widths.append(right_width)
+        table = Table([cells], colWidths=widths, hAlign="LEFT")
+        table.setStyle([
+            TABLE_FONT,
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 0),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.75, RULE),
+        ])
+        return [table]
+
+    def draw_footer(self, canvas: Canvas, page: int, pages: int) -> None:
+        """The rule and the footer line of every page: issuer and reference left, "Seite x von y" right."""
+        _ = self.gettext
+        canvas.saveState()
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        canvas.line(MARGIN, MARGIN, PAGE_WIDTH - MARGIN, MARGIN)
+        canvas.setFillColor(MUTED)
+        canvas.setFont(REGULAR, 7.5)
+        baseline = MARGIN - 4 * mm
+        canvas.drawString(MARGIN, baseline, printable(f"{self.letterhead.name} · {self.reference}"))
+        canvas.drawRightString(
+            PAGE_WIDTH - MARGIN, baseline, _("Seite %(page)d von %(pages)d") % {"page": page, "pages": pages}
+        )
+        canvas.restoreState()
+
+    def render(self) -> bytes:
+        """Lay the letterhead and the body out on A4 pages and return the PDF bytes."""
+        buffer = BytesIO()
+        document = BaseDocTemplate(
+            buffer,
+            pagesize=A4,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=MARGIN,
+            bottomMargin=MARGIN + FOOTER_HEIGHT - 4 * mm,
+            title=printable(self.title),
+            author=printable(self.letterhead.name),
+            subject=printable(self.subject),
+            creator="Kommunalportal",
+            producer="Kommunalportal (reportlab)",
+            lang=self.language,
+            invariant=1,
+            initialFontName=REGULAR,
+            initialFontSize=9.5,
+            initialLeading=12,
+        )
+        frame = Frame(
+            document.leftMargin,
+            document.bottomMargin,
+            document.width,
+            document.height,
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+            id="body",
+        )
+        document.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+        story = [*self.letterhead_flowables(), *self.body()]
+        document.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=self.draw_footer))
+        return buffer.getvalue()
