@@ -1,0 +1,1 @@
+"""Delivery of submissions to the offices: the outbox, its channels and the worker."""
