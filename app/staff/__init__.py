@@ -1,0 +1,1 @@
+"""The staff workspace: accounts, login, two-factor, roles and permissions, audit log."""
