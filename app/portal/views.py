@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import text
 
+from app.content.search import search as run_search
 from app.extensions import db, limiter
 from app.tenancy.services import active_communes, get_association
 
@@ -14,12 +15,25 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("portal", __name__)
 
+SEARCH_PER_PAGE = 10
+
 
 @bp.get("/")
 def home() -> str:
     return render_template(
         "portal/home.html", association=get_association(), communes=active_communes()
     )
+
+
+@bp.get("/search")
+def search() -> str:
+    """Published content of every active commune, ranked, with highlighted snippets."""
+    query = request.args.get("q", "")
+    number = request.args.get("page", 1, type=int)
+    if number is None or number < 1:
+        abort(404)
+    results = run_search(query, None, limit=SEARCH_PER_PAGE, offset=(number - 1) * SEARCH_PER_PAGE)
+    return render_template("portal/search.html", results=results, query=query)
 
 
 @bp.get("/healthz")

@@ -1,0 +1,1 @@
+"""A commune's public information: page tree, news, events, documents; workflow; search."""
