@@ -31,7 +31,7 @@ def _option_lines(field: FieldSpec, answer: Any) -> list[FeeLine]:
     for value in chosen:
         option = field.option(str(value))
         if option is not None and option.fee is not None:
-            lines.append(FeeLine(label=f"{field.label}: {option.label}", amount=option.fee))
+            lines.append(FeeLine(label=option.label, amount=option.fee))
     return lines
 
 

@@ -73,6 +73,59 @@ FIM_DATATYPES: Mapping[FieldType, str | None] = {
 }
 
 
+#: The kinds of office a service may be handled by (matched against Office.kind).
+OFFICE_KINDS = (
+    "buergeramt",
+    "ordnungsamt",
+    "gewerbeamt",
+    "bauamt",
+    "kaemmerei",
+    "standesamt",
+    "kita",
+    "wahlamt",
+    "hauptamt",
+)
+
+#: HTML autocomplete tokens a field may declare (WHATWG "autofill field names").
+AUTOCOMPLETE_TOKENS = frozenset(
+    {
+        "off",
+        "on",
+        "name",
+        "honorific-prefix",
+        "given-name",
+        "additional-name",
+        "family-name",
+        "honorific-suffix",
+        "nickname",
+        "username",
+        "organization-title",
+        "organization",
+        "street-address",
+        "address-line1",
+        "address-line2",
+        "address-line3",
+        "address-level1",
+        "address-level2",
+        "address-level3",
+        "address-level4",
+        "country",
+        "country-name",
+        "postal-code",
+        "language",
+        "bday",
+        "bday-day",
+        "bday-month",
+        "bday-year",
+        "sex",
+        "email",
+        "tel",
+        "tel-national",
+        "url",
+    }
+)
+
+
 class ConditionOperator(StrEnum):
     """How a ``show_if`` compares the earlier answer."""
 
@@ -178,7 +231,6 @@ class FieldSpec:
     required: bool = True
     show_if: Condition | None = None
     autocomplete: str | None = None
-    placeholder: str | None = None
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None
