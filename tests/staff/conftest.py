@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from argon2 import PasswordHasher
-from flask import Config, Flask
+from flask import Config, Flask, g, request_started
 
 from app.staff import passwords
 
@@ -23,6 +23,23 @@ def _fast_hashing() -> Iterator[None]:
     passwords._dummy_hash.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_per_request(app: Flask) -> Iterator[None]:
+    """Forget the cached current user at the start of every test request.
+
+    The suite keeps one app context open for the whole test, and requests of the
+    test client reuse it, so ``g`` (where Flask-Login caches the user) would outlive
+    a request; in production every request has its own ``g``.
+    """
+
+    def forget(sender: Flask, **_extra: object) -> None:
+        g.pop("_login_user", None)
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)
+
+
 @pytest.fixture
 def app_config(app: Flask) -> Iterator[Config]:
     """Change app.config for one test and restore it afterwards."""
@@ -30,3 +47,10 @@ def app_config(app: Flask) -> Iterator[Config]:
     yield app.config
     app.config.clear()
     app.config.update(saved)
+
+
+@pytest.fixture
+def request_context(app: Flask) -> Iterator[None]:
+    """A request context, for domain calls whose German messages go through Flask-Babel."""
+    with app.test_request_context():
+        yield
