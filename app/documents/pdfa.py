@@ -120,6 +120,8 @@ def make_pdfa3(
             out,
             min_version="1.7",
             object_stream_mode=pikepdf.ObjectStreamMode.disable,
+            # The metadata above is complete; letting pikepdf add pdf:PDFVersion would rewrite it.
+            fix_metadata_version=False,
             deterministic_id=True,
         )
     return out.getvalue()

@@ -10,14 +10,25 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 from .formatting import file_size, local_time, money
 from .model import EmbeddedFile, Relationship, SubmissionDocument
 from .pdfa import make_pdfa3
-from .template import CONTENT_WIDTH, RULE, TABLE_FONT, DocumentTemplate, Gettext, markup
+from .template import (
+    CONTENT_WIDTH,
+    RULE,
+    TABLE_FONT,
+    DocumentTemplate,
+    Gettext,
+    column_styles,
+    markup,
+    table_row,
+)
 
 LABEL_WIDTH = 0.36 * CONTENT_WIDTH
+VALUE_WIDTH = CONTENT_WIDTH - LABEL_WIDTH
+CELL_PADDING = 3 * mm
 ROW_STYLE = [
     TABLE_FONT,
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ("LEFTPADDING", (0, 0), (-1, -1), 0),
-    ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm),
+    ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
     ("TOPPADDING", (0, 0), (-1, -1), 1.5 * mm),
     ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 * mm),
     ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
@@ -60,10 +71,12 @@ class SubmissionTemplate(DocumentTemplate):
 
     def _pairs(self, pairs: list[tuple[str, str]], value_style: ParagraphStyle | None = None) -> Table:
         """A two-column table of label and text that wraps long text and splits across pages."""
-        styles = self.styles
-        data = [[Paragraph(markup(label), styles.label), Paragraph(markup(text), value_style or styles.value)]
+        label_style, value_style = self.styles.label, value_style or self.styles.value
+        data = [table_row([(label, label_style, LABEL_WIDTH - CELL_PADDING),
+                           (text, value_style, VALUE_WIDTH - CELL_PADDING)])
                 for label, text in pairs]
-        return Table(data, colWidths=[LABEL_WIDTH, CONTENT_WIDTH - LABEL_WIDTH], style=ROW_STYLE,
+        return Table(data, colWidths=[LABEL_WIDTH, VALUE_WIDTH],
+                     style=[*ROW_STYLE, *column_styles([label_style, value_style])],
                      hAlign="LEFT", splitInRow=1)
 
     def heading_block(self) -> list[Flowable]:
@@ -110,13 +123,20 @@ class SubmissionTemplate(DocumentTemplate):
             text = document.fee_note or _("Für diese Leistung fallen keine Gebühren an.")
             flowables.append(Paragraph(markup(text), styles.body))
             return flowables
-        data = [[Paragraph(markup(line.label), styles.value),
-                 Paragraph(markup(money(line.amount, document.language)), styles.value_right)]
+        label_width, amount_width = CONTENT_WIDTH - 40 * mm, 40 * mm
+        data = [table_row([(line.label, styles.value, label_width - CELL_PADDING),
+                           (money(line.amount, document.language), styles.value_right, amount_width)])
                 for line in document.fee_lines]
-        data.append([Paragraph(markup(_("Gesamt")), styles.label),
-                     Paragraph(markup(money(document.total, document.language)), styles.label_right)])
-        table = Table(data, colWidths=[CONTENT_WIDTH - 40 * mm, 40 * mm], style=ROW_STYLE, hAlign="LEFT")
-        table.setStyle([("LINEABOVE", (0, -1), (-1, -1), 0.75, colors.black)])
+        data.append(table_row([(_("Gesamt"), styles.label, label_width - CELL_PADDING),
+                               (money(document.total, document.language), styles.label_right, amount_width)]))
+        table = Table(data, colWidths=[label_width, amount_width], style=ROW_STYLE, hAlign="LEFT")
+        table.setStyle([
+            *column_styles([styles.value, styles.value_right]),
+            # The total row is bold in both columns.
+            ("FONT", (0, -1), (-1, -1), styles.label.fontName, styles.label.fontSize, styles.label.leading),
+            ("LINEABOVE", (0, -1), (-1, -1), 0.75, colors.black),
+            ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
+        ])
         flowables.append(table)
         if document.fee_note:
             flowables.append(Paragraph(markup(document.fee_note), styles.small))
