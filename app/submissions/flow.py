@@ -420,7 +420,7 @@ def check(service: str) -> Response | tuple[str, int]:
 def _submit(offered: OfferedService, draft: Draft) -> Response | tuple[str, int]:
     """Hand a complete, clean draft to the submission pipeline."""
     try:
-        from app.submissions.services import submit_draft
+        from app.submissions.services import IncompleteDraft, ServiceNotOffered, submit_draft
         from app.submissions.status import confirmation_redirect
     except ModuleNotFoundError as exc:
         if exc.name not in PIPELINE_MODULES:
@@ -431,5 +431,21 @@ def _submit(offered: OfferedService, draft: Draft) -> Response | tuple[str, int]
             notice=_("Das Absenden ist noch nicht möglich. Ihre Angaben bleiben gespeichert."),
             status=503,
         )
-    outcome = submit_draft(draft, locale=current_language())
+    draft_id = draft.id
+    try:
+        outcome = submit_draft(draft, locale=current_language())
+    except ServiceNotOffered:
+        abort(404)
+    except IncompleteDraft as exc:
+        # The pipeline found what this page could not see (a vanished upload, a changed
+        # form): those steps must be walked again.
+        reopened = db.session.get(Draft, draft_id)
+        if reopened is not None:
+            reopened.completed_steps = [s for s in reopened.completed_steps or [] if s not in exc.steps]
+            db.session.commit()
+        return redirect(
+            _step_url(offered.slug, exc.steps[0])
+            if exc.steps
+            else url_for("flow.start", service=offered.slug)
+        )
     return confirmation_redirect(outcome)
