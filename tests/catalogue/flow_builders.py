@@ -204,7 +204,9 @@ def offer(commune: Commune, slug: str, office: Office | None, **fields: Any) -> 
     return choice
 
 
-def make_site(catalogue: Catalogue, slug: str = "teststadt", services: tuple[str, ...] = (PROBE, INFO)) -> Site:
+def make_site(
+    catalogue: Catalogue, slug: str = "teststadt", services: tuple[str, ...] = (PROBE, INFO)
+) -> Site:
     """A commune with an Ordnungsamt and a Hauptamt offering ``services``."""
     commune = make_commune(slug, name="Teststadt")
     office = make_office(commune, slug="ordnungsamt", name="Ordnungsamt", kind="ordnungsamt")

@@ -23,7 +23,6 @@ from app.catalogue.services import (
 )
 from app.extensions import db
 from app.formspec import Catalogue
-
 from catalogue.flow_builders import INFO, PROBE, Site, make_site, offer, serving, write_forms
 
 
@@ -129,7 +128,9 @@ def test_schema_json_is_a_valid_json_schema_of_the_answers(client: FlaskClient, 
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     validator = Draft202012Validator(schema)
-    assert validator.is_valid({"name": "Erika Mustermann", "rolle": "privat", "art": "laerm", "datenschutz": True})
+    assert validator.is_valid(
+        {"name": "Erika Mustermann", "rolle": "privat", "art": "laerm", "datenschutz": True}
+    )
     assert not validator.is_valid({"name": "Erika Mustermann", "rolle": "hacker"})
 
 
