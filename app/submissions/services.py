@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -438,8 +438,9 @@ def send_confirmation(submission: Submission, token: str) -> bool:
         attachments.append(MailAttachment(f"{submission.reference}.pdf", pdf, "application/pdf"))
     with force_locale(submission.locale):
         subject = gettext("Ihr Antrag %(reference)s ist eingegangen", reference=submission.reference)
-        body = render_template(
-            "mail/submission_confirmation.txt",
+        # The environment, not render_template: mails are written outside requests too, and the
+        # page context processors need one.
+        body = current_app.jinja_env.get_template("mail/submission_confirmation.txt").render(
             submission=submission,
             office=submission.office,
             commune=submission.commune,

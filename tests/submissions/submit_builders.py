@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from factories import make_commune, make_office
 from flask import Flask
 
 from app.catalogue.models import CommuneService
@@ -27,7 +28,6 @@ from app.storage import blob_store
 from app.submissions.drafts import create_draft
 from app.submissions.models import Draft
 from app.tenancy.models import Commune, Office
-from tests.factories import make_commune, make_office
 
 SERVICE_SLUG = "testantrag"
 

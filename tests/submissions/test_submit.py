@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from delivery.servers import SmtpRecorder
+from factories import make_commune
 from flask import Flask
+from flask_babel import force_locale, format_datetime
 from sqlalchemy import func, select
 
 import app.delivery.services as delivery_services
 from app.delivery.models import Delivery, DeliveryChannel, DeliveryState
 from app.extensions import db
+from app.storage import blob_store
 from app.submissions.models import (
     Attachment,
     Draft,
@@ -33,8 +37,7 @@ from app.submissions.services import (
     submitter_of,
 )
 from app.timeutil import to_berlin, utcnow
-from tests.factories import make_commune
-from tests.submissions.submit_builders import (
+from submissions.submit_builders import (
     Setting,
     blob_count,
     complete_answers,
@@ -49,6 +52,29 @@ from tests.submissions.submit_builders import (
 def setting(app: Flask, tmp_path: Path) -> Iterator[Setting]:
     with serving_catalogue(app, write_forms(tmp_path / "forms")) as service:
         yield offer_service(service, webhook_url="http://127.0.0.1:9/hook", webhook_secret="s3cret")
+
+
+PUBLIC_BASE_URL = "https://portal.example"
+
+
+@pytest.fixture
+def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpRecorder]:
+    """A real SMTP server on 127.0.0.1, with mail switched on and pointed at it."""
+    server = SmtpRecorder().start()
+    settings = {
+        "MAIL_ENABLED": True,
+        "MAIL_SERVER": server.host,
+        "MAIL_PORT": server.port,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": "",
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "DELIVERY_ATTEMPT_AFTER_COMMIT": True,
+    }
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    yield server
+    server.stop()
 
 
 def _count(model: Any) -> int:
@@ -145,7 +171,7 @@ def test_same_draft_submitted_by_two_threads_at_once_gives_one_submission(
     setting: Setting, app: Flask
 ) -> None:
     """Two requests of one double click race; the draft row lock (or draft_key) lets one win."""
-    draft, _ = make_draft(setting)
+    draft_id = make_draft(setting)[0].id
     barrier = threading.Barrier(2)
     outcomes: list[tuple[int, bool]] = []
     errors: list[BaseException] = []
@@ -153,7 +179,7 @@ def test_same_draft_submitted_by_two_threads_at_once_gives_one_submission(
     def submit() -> None:
         try:
             with app.app_context():
-                mine = db.session.get(Draft, draft.id)
+                mine = db.session.get(Draft, draft_id)
                 barrier.wait(timeout=10)
                 outcome = submit_draft(mine, locale="de")
                 outcomes.append((outcome.submission.id, outcome.created))
@@ -197,8 +223,6 @@ def test_incomplete_draft_is_refused_and_nothing_stored(setting: Setting) -> Non
 
 def test_draft_whose_upload_vanished_is_sent_back_to_that_step(setting: Setting, app: Flask) -> None:
     draft, _ = make_draft(setting)
-    from app.storage import blob_store
-
     blob_store().delete(draft.answers["nachweis"]["storage_key"])
 
     with pytest.raises(IncompleteDraft) as refused:
@@ -250,3 +274,44 @@ def test_deliveries_wait_for_the_pdf_and_are_attempted_after_commit(
     assert attempted == [ids]
     assert db.session.get(Submission, submission.id).pdf_key is not None
     assert {d.state for d in db.session.scalars(select(Delivery))} == {DeliveryState.PENDING}
+
+
+def test_office_and_citizen_get_their_mails_with_the_pdf(
+    setting: Setting, smtp_server: SmtpRecorder
+) -> None:
+    """The office's e-mail goes out right after the commit; the citizen's confirmation, in the
+    citizen's language, carries the PDF and the status link with the token."""
+    draft, _ = make_draft(setting, locale="pl")
+
+    outcome = submit_draft(draft, locale="pl")
+
+    submission = db.session.get(Submission, outcome.submission.id)
+    mails = smtp_server.wait_for(2)
+    by_recipient = {mail.rcpt_tos[0]: mail for mail in mails}
+    assert sorted(by_recipient) == ["juergen@example.org", "ordnungsamt@example.org"]
+    citizen = by_recipient["juergen@example.org"]
+    pdf = blob_store().read(submission.pdf_key)
+    assert citizen.attachments() == {f"{submission.reference}.pdf": pdf}
+    body = citizen.message.get_body(preferencelist=("plain",)).get_content()
+    status_path = f"/{setting.commune.slug}/status/{submission.reference}"
+    assert f"{PUBLIC_BASE_URL}{status_path}?token={outcome.token}" in body
+    with force_locale("pl"):
+        assert format_datetime(submission.submitted_at) in body
+    assert submission.reference in citizen.message["Subject"]
+    assert by_recipient["ordnungsamt@example.org"].attachments()[f"{submission.reference}.pdf"] == pdf
+    states = {d.channel: d.state for d in db.session.scalars(select(Delivery))}
+    # The webhook target of this setting is down: it waits for the worker's retry.
+    assert states == {
+        DeliveryChannel.EMAIL: DeliveryState.DELIVERED,
+        DeliveryChannel.WEBHOOK: DeliveryState.PENDING,
+    }
+
+
+def test_no_confirmation_mail_without_an_address(
+    setting: Setting, smtp_server: SmtpRecorder
+) -> None:
+    answers = complete_answers(email=None)
+    submit_draft(make_draft(setting, answers)[0], locale="de")
+
+    mails = smtp_server.wait_for(1)
+    assert [mail.rcpt_tos for mail in mails] == [("ordnungsamt@example.org",)]
