@@ -27,6 +27,8 @@ from app.tenancy.models import Commune
 from app.timeutil import BERLIN, utcnow
 
 PUBLISHED = PublicationState.PUBLISHED
+#: Pages the footer links on every page; they stay out of the main navigation.
+FOOTER_PAGES = frozenset({"impressum", "datenschutz", "barrierefreiheit", "leichte-sprache"})
 SAMPLE = "> **Beispielinhalt:** Dieser Text zeigt, wie eine Kommune das Portal nutzen kann."
 
 
@@ -255,7 +257,14 @@ def _ensure_pages(commune: Commune, p: Profile) -> int:
             continue
         parent = by_path[parent_slug] if parent_slug else None
         by_path[path] = create_page(
-            commune, title, slug=slug, parent=parent, description=description, body=body, state=PUBLISHED
+            commune,
+            title,
+            slug=slug,
+            parent=parent,
+            description=description,
+            body=body,
+            state=PUBLISHED,
+            in_navigation=slug not in FOOTER_PAGES,
         )
         created += 1
     if "wirtschaft/neues-baugebiet" not in by_path:

@@ -104,6 +104,8 @@ class Page(PublishedContent, db.Model):
         ForeignKey("content_page.id", ondelete="CASCADE"), index=True, default=None
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: Plone's "exclude from navigation" the other way round: legal pages live in the footer.
+    in_navigation: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Short text for listings and search snippets; the body is the page itself.
     description: Mapped[str] = mapped_column(Text, default="")
 

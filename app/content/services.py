@@ -55,7 +55,10 @@ T = TypeVar("T", Page, NewsItem, Event, Document)
 
 
 class ContentError(ValueError):
-    """Content that cannot be stored as given; the message is for the editor."""
+    """Content that cannot be stored as given.
+
+    The message (``str(error)``) is for the editor; it is translated lazily, when shown.
+    """
 
 
 class WorkflowError(ContentError):
@@ -74,10 +77,10 @@ def make_slug(title: str) -> str:
 def _check_slug(slug: str, reserved: Iterable[str] = ()) -> str:
     if not SLUG_PATTERN.match(slug):
         raise ContentError(
-            str(_l("Die Kurzadresse darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten."))
+            _l("Die Kurzadresse darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten.")
         )
     if slug in reserved:
-        raise ContentError(str(_l("Die Kurzadresse „%(slug)s“ ist für das Portal reserviert.", slug=slug)))
+        raise ContentError(_l("Die Kurzadresse „%(slug)s“ ist für das Portal reserviert.", slug=slug))
     return slug
 
 
@@ -115,7 +118,7 @@ def _common(
     created_by_id: int | None,
 ) -> T:
     if effective_at is not None and expires_at is not None and expires_at <= effective_at:
-        raise ContentError(str(_l("Das Ablaufdatum muss nach dem Veröffentlichungsdatum liegen.")))
+        raise ContentError(_l("Das Ablaufdatum muss nach dem Veröffentlichungsdatum liegen."))
     item.body = body
     item.state = state
     item.effective_at = effective_at
@@ -142,6 +145,7 @@ def create_page(
     description: str = "",
     body: str = "",
     position: int | None = None,
+    in_navigation: bool = True,
     state: PublicationState = PublicationState.PRIVATE,
     effective_at: datetime | None = None,
     expires_at: datetime | None = None,
@@ -149,7 +153,7 @@ def create_page(
 ) -> Page:
     """A new page, under ``parent`` or at the top of the commune's tree."""
     if parent is not None and parent.commune_id != commune.id:
-        raise ContentError(str(_l("Die übergeordnete Seite gehört zu einer anderen Kommune.")))
+        raise ContentError(_l("Die übergeordnete Seite gehört zu einer anderen Kommune."))
     slug = _check_slug(slug or make_slug(title), RESERVED_PAGE_SLUGS if parent is None else ())
     parent_id = parent.id if parent is not None else None
     siblings = select(Page).where(
@@ -158,7 +162,7 @@ def create_page(
     )
     existing = list(db.session.scalars(siblings))
     if any(p.slug == slug for p in existing):
-        raise ContentError(str(_l("Auf dieser Ebene gibt es schon eine Seite „%(slug)s“.", slug=slug)))
+        raise ContentError(_l("Auf dieser Ebene gibt es schon eine Seite „%(slug)s“.", slug=slug))
     if position is None:
         position = max((p.position for p in existing), default=-1) + 1
     page = Page(
@@ -168,6 +172,7 @@ def create_page(
         title=title,
         description=description,
         position=position,
+        in_navigation=in_navigation,
     )
     _common(
         page,
@@ -186,9 +191,9 @@ def store_news_image(item: NewsItem, data: bytes, alt: str) -> None:
     """Attach an image to a news item; it must be a PNG, JPEG, WebP or GIF and have alt text."""
     media_type = detect_media_type(data, "")
     if media_type not in IMAGE_MEDIA_TYPES:
-        raise ContentError(str(_l("Das Bild muss eine PNG-, JPEG-, WebP- oder GIF-Datei sein.")))
+        raise ContentError(_l("Das Bild muss eine PNG-, JPEG-, WebP- oder GIF-Datei sein."))
     if not alt.strip():
-        raise ContentError(str(_l("Bitte beschreiben Sie das Bild in einem Alternativtext.")))
+        raise ContentError(_l("Bitte beschreiben Sie das Bild in einem Alternativtext."))
     stored = blob_store().put(data, session=db.session)
     item.image_key = stored.key
     item.image_type = media_type
@@ -213,7 +218,7 @@ def create_news_item(
     """A new news item; ``image`` (optional) is stored in blob storage."""
     slug = _check_slug(slug or make_slug(title), RESERVED_NEWS_SLUGS)
     if _slug_taken(NewsItem, commune, slug):
-        raise ContentError(str(_l("Es gibt schon eine Nachricht „%(slug)s“.", slug=slug)))
+        raise ContentError(_l("Es gibt schon eine Nachricht „%(slug)s“.", slug=slug))
     item = NewsItem(commune_id=commune.id, slug=slug, title=title, news_date=news_date, lead=lead)
     _common(
         item,
@@ -235,7 +240,7 @@ def event_times(
 ) -> tuple[datetime, datetime]:
     """Start and end as stored: all-day events span whole days in Berlin; a missing end is the start."""
     if starts_at.tzinfo is None or (ends_at is not None and ends_at.tzinfo is None):
-        raise ContentError(str(_l("Beginn und Ende brauchen eine Zeitzone.")))
+        raise ContentError(_l("Beginn und Ende brauchen eine Zeitzone."))
     if all_day:
         first = starts_at.astimezone(BERLIN).date()
         last = (ends_at or starts_at).astimezone(BERLIN).date()
@@ -244,7 +249,7 @@ def event_times(
         ends_at = (next_day - timedelta(seconds=1)).astimezone(UTC)
     ends_at = ends_at or starts_at
     if ends_at < starts_at:
-        raise ContentError(str(_l("Das Ende darf nicht vor dem Beginn liegen.")))
+        raise ContentError(_l("Das Ende darf nicht vor dem Beginn liegen."))
     return starts_at, ends_at
 
 
@@ -266,7 +271,7 @@ def create_event(
     """A new event; times are aware datetimes (stored in UTC)."""
     slug = _check_slug(slug or make_slug(title), RESERVED_EVENT_SLUGS)
     if _slug_taken(Event, commune, slug):
-        raise ContentError(str(_l("Es gibt schon eine Veranstaltung „%(slug)s“.", slug=slug)))
+        raise ContentError(_l("Es gibt schon eine Veranstaltung „%(slug)s“.", slug=slug))
     start, end = event_times(starts_at, ends_at, all_day)
     event = Event(
         commune_id=commune.id,
@@ -306,10 +311,10 @@ def create_document(
 ) -> Document:
     """A new downloadable document; the bytes go to blob storage, their type is detected."""
     if not data:
-        raise ContentError(str(_l("Die Datei ist leer.")))
+        raise ContentError(_l("Die Datei ist leer."))
     slug = _check_slug(slug or make_slug(title))
     if _slug_taken(Document, commune, slug):
-        raise ContentError(str(_l("Es gibt schon ein Dokument „%(slug)s“.", slug=slug)))
+        raise ContentError(_l("Es gibt schon ein Dokument „%(slug)s“.", slug=slug))
     clean_name = sanitize_filename(filename)
     stored = blob_store().put(data, session=db.session)
     document = Document(
@@ -356,13 +361,11 @@ def _transition(item: ContentItem, name: str) -> None:
     sources, target = TRANSITIONS[name]
     if item.state not in sources:
         raise WorkflowError(
-            str(
-                _l(
-                    "„%(title)s“ ist im Zustand „%(state)s“; „%(transition)s“ ist so nicht möglich.",
-                    title=item.title,
-                    state=item.state.value,
-                    transition=name,
-                )
+            _l(
+                "„%(title)s“ ist im Zustand „%(state)s“; „%(transition)s“ ist so nicht möglich.",
+                title=item.title,
+                state=item.state.value,
+                transition=name,
             )
         )
     item.state = target
@@ -389,7 +392,7 @@ def retract(item: ContentItem) -> None:
 def reject(item: ContentItem, comment: str) -> None:
     """Send a pending item back to its author with a reason: pending → private."""
     if not comment.strip():
-        raise WorkflowError(str(_l("Bitte begründen Sie die Zurückweisung.")))
+        raise WorkflowError(_l("Bitte begründen Sie die Zurückweisung."))
     _transition(item, "reject")
     item.review_comment = comment.strip()
     db.session.flush()
@@ -528,15 +531,16 @@ def find_event(commune: Commune, slug: str, now: datetime) -> Event | None:
     )
 
 
-def public_documents(commune: Commune, now: datetime) -> list[Document]:
-    """Visible documents, alphabetically."""
-    return list(
-        db.session.scalars(
-            select(Document)
-            .where(Document.commune_id == commune.id, visible_to_public(Document, now))
-            .order_by(Document.title, Document.id)
-        )
+def public_documents(commune: Commune, now: datetime, limit: int | None = None) -> list[Document]:
+    """Visible documents, newest first."""
+    stmt = (
+        select(Document)
+        .where(Document.commune_id == commune.id, visible_to_public(Document, now))
+        .order_by(Document.created_at.desc(), Document.id.desc())
     )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
 
 
 def find_document(commune: Commune, slug: str, now: datetime) -> Document | None:

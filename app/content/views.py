@@ -58,17 +58,20 @@ def page_tree() -> PageTree | None:
 
 
 def navigation_pages() -> list[Page]:
-    """The top level of the page tree, for the header navigation of every commune page."""
+    """The top level of the page tree, for the header navigation of every commune page.
+
+    Pages marked "not in navigation" (such as the legal pages the footer links) are left out.
+    """
     tree = page_tree()
-    return tree.roots if tree is not None else []
+    return [p for p in tree.roots if p.in_navigation] if tree is not None else []
 
 
 def page_number() -> int:
     """The ``?page=`` argument; anything but a positive whole number is a 404."""
-    number = request.args.get("page", 1, type=int)
-    if number is None or number < 1:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
         abort(404)
-    return number
+    return int(raw)
 
 
 def _check_page_range(number: int, total: int, per_page: int) -> int:
@@ -86,6 +89,7 @@ def commune_home() -> str:
         "content/home.html",
         news=latest_news(commune, now, limit=4),
         events=upcoming_events(commune, now, limit=4),
+        documents=public_documents(commune, now, limit=3),
     )
 
 

@@ -29,10 +29,11 @@ def home() -> str:
 def search() -> str:
     """Published content of every active commune, ranked, with highlighted snippets."""
     query = request.args.get("q", "")
-    number = request.args.get("page", 1, type=int)
-    if number is None or number < 1:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
         abort(404)
-    results = run_search(query, None, limit=SEARCH_PER_PAGE, offset=(number - 1) * SEARCH_PER_PAGE)
+    offset = (int(raw) - 1) * SEARCH_PER_PAGE
+    results = run_search(query, None, limit=SEARCH_PER_PAGE, offset=offset)
     return render_template("portal/search.html", results=results, query=query)
 
 
