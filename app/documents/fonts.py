@@ -7,6 +7,7 @@ reportlab is global to the process and done once; the TTF parsing it does is the
 
 from __future__ import annotations
 
+import re
 import threading
 from importlib.resources import as_file, files
 
@@ -20,11 +21,12 @@ BOLD = "DejaVuSans-Bold"
 _FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
 _lock = threading.Lock()
 _registered = False
+_undrawable: re.Pattern[str] = re.compile("(?!)")
 
 
 def register_fonts() -> None:
     """Register the document fonts with reportlab (idempotent, thread-safe)."""
-    global _registered
+    global _registered, _undrawable
     if _registered:
         return
     with _lock:
@@ -39,7 +41,21 @@ def register_fonts() -> None:
         addMapping(REGULAR, 1, 0, BOLD)
         addMapping(REGULAR, 0, 1, REGULAR)
         addMapping(REGULAR, 1, 1, BOLD)
+        _undrawable = _undrawable_pattern()
         _registered = True
+
+
+def _undrawable_pattern() -> re.Pattern[str]:
+    """A pattern matching each character that not both faces can draw (layout whitespace aside)."""
+    regular, bold = (set(pdfmetrics.getFont(name).face.charToGlyph) for name in (REGULAR, BOLD))
+    covered = sorted(regular & bold | {ord("\t"), ord("\n"), ord("\r")})
+    ranges: list[tuple[int, int]] = []
+    for code in covered:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return re.compile("[^" + "".join(f"\\U{start:08x}-\\U{end:08x}" for start, end in ranges) + "]")
 
 
 def printable(text: str) -> str:
@@ -49,7 +65,4 @@ def printable(text: str) -> str:
     character is in DejaVu Sans and shows the reader that something was there.
     """
     register_fonts()
-    covered = pdfmetrics.getFont(REGULAR).face.charToGlyph
-    if all(ord(char) in covered or char in "\n\r\t" for char in text):
-        return text
-    return "".join(char if ord(char) in covered or char in "\n\r\t" else "\ufffd" for char in text)
+    return _undrawable.sub("\ufffd", text)

@@ -52,6 +52,8 @@ RULE = colors.HexColor("#b1b4b6")
 # Table cells set their own font even when they only hold paragraphs; without this it would be
 # reportlab's default Helvetica, which is not embedded and so not allowed in PDF/A.
 TABLE_FONT = ("FONT", (0, 0), (-1, -1), REGULAR, 9)
+NO_PADDING = [(side, (0, 0), (-1, -1), 0)
+              for side in ("LEFTPADDING", "RIGHTPADDING", "TOPPADDING", "BOTTOMPADDING")]
 
 
 def prepare_reportlab() -> None:
@@ -261,7 +263,9 @@ class DocumentTemplate(ABC):
             cells.append(arms)
             widths.append(ARMS_MAX_WIDTH + 4 * mm)
         right_width = QR_SIZE if self.qr_payload else 0
-        cells.append(lines)
+        # A one-column table rather than a list of flowables: reportlab deep-copies a list cell on
+        # every wrap, which made the letterhead the costliest part of the page.
+        cells.append(Table([[line] for line in lines], style=[TABLE_FONT, *NO_PADDING], hAlign="LEFT"))
         widths.append(CONTENT_WIDTH - sum(widths) - right_width)
         if self.qr_payload:
             cells.append(qr_flowable(self.qr_payload))
@@ -270,9 +274,7 @@ class DocumentTemplate(ABC):
         table.setStyle([
             TABLE_FONT,
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-            ("TOPPADDING", (0, 0), (-1, -1), 0),
+            *NO_PADDING,
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm),
             ("LINEBELOW", (0, 0), (-1, -1), 0.75, RULE),
         ])
