@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import format_currency, format_decimal, get_locale
 
 LANG_COOKIE = "lang"
@@ -44,7 +44,13 @@ class Alternate:
 
 
 def select_locale() -> str:
-    """Flask-Babel's locale selector."""
+    """Flask-Babel's locale selector.
+
+    Outside a request (commands, the delivery worker) it is German; code that writes
+    to a citizen there names the language with ``flask_babel.force_locale``.
+    """
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     asked = request.args.get("lang")
     if asked in LANGUAGE_CODES:
         return asked

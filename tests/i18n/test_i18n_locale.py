@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask.testing import FlaskClient
-from flask_babel import refresh
+from flask_babel import force_locale, refresh
 from lxml import html
 from werkzeug.test import TestResponse
 
-from app.i18n import LANG_COOKIE
+from app.i18n import LANG_COOKIE, current_language, select_locale
 
 
 def _get(client: FlaskClient, url: str, **kwargs: object) -> TestResponse:
@@ -123,3 +124,13 @@ def test_switcher_links_keep_the_page_and_its_arguments(client: FlaskClient) -> 
     page = _page(client, "/search?q=Hund")
     hrefs = page.xpath("//nav[contains(@class, 'language-switcher')]//a/@href")
     assert all(href.startswith("/search?") and "q=Hund" in href for href in hrefs)
+
+
+def test_outside_a_request_the_language_is_german(app: Flask) -> None:
+    """Commands and the delivery worker translate without a request: German, unless forced."""
+    with app.app_context():
+        refresh()
+        assert select_locale() == "de"
+        assert current_language() == "de"
+        with force_locale("pl"):
+            assert current_language() == "pl"
