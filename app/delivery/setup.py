@@ -5,7 +5,9 @@
 the wait after the n-th failure is base × 2^(n-1), capped.
 ``DELIVERY_LEASE_SECONDS`` (600): how long a claim holds; after that, another
 worker takes over a delivery whose worker died. Keep it well above the timeout.
-``DELIVERY_TIMEOUT_SECONDS`` (10): connect/read timeout for SMTP and webhooks.
+``DELIVERY_TIMEOUT_SECONDS`` (10): connect/read timeout for SMTP and webhooks;
+``DELIVERY_AFTER_COMMIT_TIMEOUT_SECONDS`` (5) for the attempt the submitting
+request makes while the citizen waits.
 ``DELIVERY_POLL_SECONDS`` (5) and ``DELIVERY_BATCH_SIZE`` (20): the worker's loop.
 ``DELIVERY_ATTEMPT_AFTER_COMMIT`` (on): the submitting request tries at once.
 
@@ -26,6 +28,7 @@ _INTEGERS = {
     "DELIVERY_BACKOFF_MAX_SECONDS": 3600,
     "DELIVERY_LEASE_SECONDS": 600,
     "DELIVERY_TIMEOUT_SECONDS": 10,
+    "DELIVERY_AFTER_COMMIT_TIMEOUT_SECONDS": 5,
     "DELIVERY_POLL_SECONDS": 5,
     "DELIVERY_BATCH_SIZE": 20,
 }

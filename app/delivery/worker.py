@@ -255,10 +255,13 @@ def _record_failure(
     return state if result.rowcount == 1 else None
 
 
-def deliver_claimed(delivery_id: int, token: str, *, now: datetime | None = None) -> Outcome:
+def deliver_claimed(
+    delivery_id: int, token: str, *, now: datetime | None = None, timeout: float | None = None
+) -> Outcome:
     """Send one claimed delivery and record what happened; never raises for a failed send."""
     now = now or utcnow()
-    timeout = float(current_app.config["DELIVERY_TIMEOUT_SECONDS"])
+    if timeout is None:
+        timeout = float(current_app.config["DELIVERY_TIMEOUT_SECONDS"])
     channel: DeliveryChannel | None = None
     attempts = 0
     # Errors are kept for staff, who read German, whatever language the citizen's request used.
@@ -294,13 +297,17 @@ def process_due(
     limit: int | None = None,
     worker: str | None = None,
     only_ids: Iterable[int] | None = None,
+    timeout: float | None = None,
 ) -> list[Outcome]:
-    """One round: claim what is due (at most ``limit``), send each, record each."""
+    """One round: claim what is due (at most ``limit``), send each, record each.
+
+    ``timeout`` (seconds, per connect and read) defaults to ``DELIVERY_TIMEOUT_SECONDS``.
+    """
     now = now or utcnow()
     limit = limit or int(current_app.config["DELIVERY_BATCH_SIZE"])
     outcomes = []
     for delivery_id, token in claim_due(now=now, limit=limit, worker=worker, only_ids=only_ids):
-        outcomes.append(deliver_claimed(delivery_id, token, now=now))
+        outcomes.append(deliver_claimed(delivery_id, token, now=now, timeout=timeout))
     return outcomes
 
 
@@ -310,13 +317,16 @@ def attempt_after_commit(delivery_ids: Iterable[int]) -> list[Outcome]:
     Call it after the submission's transaction has committed. Deliveries whose
     PDF is not ready yet, or that a worker holds, are left for the worker. It
     never raises: whatever goes wrong is logged and retried by the worker.
-    Switched off with ``DELIVERY_ATTEMPT_AFTER_COMMIT = False``.
+    The citizen waits for it, so it uses the shorter
+    ``DELIVERY_AFTER_COMMIT_TIMEOUT_SECONDS``. Switched off with
+    ``DELIVERY_ATTEMPT_AFTER_COMMIT = False``.
     """
     ids = list(delivery_ids)
-    if not ids or not current_app.config["DELIVERY_ATTEMPT_AFTER_COMMIT"]:
-        return []
     try:
-        return process_due(only_ids=ids, limit=len(ids))
+        if not ids or not current_app.config["DELIVERY_ATTEMPT_AFTER_COMMIT"]:
+            return []
+        timeout = float(current_app.config["DELIVERY_AFTER_COMMIT_TIMEOUT_SECONDS"])
+        return process_due(only_ids=ids, limit=len(ids), timeout=timeout)
     except Exception:
         log.exception("attempt after commit of deliveries %s failed; the worker retries them", ids)
         return []

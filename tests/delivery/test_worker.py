@@ -172,7 +172,11 @@ def test_list_and_retry_commands_show_and_requeue_a_failed_delivery(
 def test_work_stops_cleanly_on_sigterm(delivery_settings: Flask) -> None:
     worker = Worker(poll_seconds=0.05, batch_size=5)
     rounds = threading.Event()
-    connect_round_task(lambda app: rounds.set())
+
+    def note_round(app: Flask) -> None:
+        rounds.set()
+
+    connect_round_task(note_round)
 
     def terminate() -> None:
         rounds.wait(5)
@@ -185,7 +189,7 @@ def test_work_stops_cleanly_on_sigterm(delivery_settings: Flask) -> None:
         worker.run_forever()
     finally:
         killer.join()
-        worker_round.receivers.clear()
+        worker_round.disconnect(note_round)
 
     assert worker.stopping.is_set()
     assert signal.getsignal(signal.SIGTERM) is before
@@ -199,13 +203,17 @@ def test_round_tasks_run_before_each_round_and_their_errors_do_not_stop_it(
     def broken(app: Flask) -> None:
         raise RuntimeError("renderer down")
 
+    def note(app: Flask) -> None:
+        seen.append(app)
+
     connect_round_task(broken)
-    connect_round_task(seen.append)
+    connect_round_task(note)
     try:
         submit(Channels(deliver_by_email=True))
         outcomes = Worker(poll_seconds=1, batch_size=5).run_round()
     finally:
-        worker_round.receivers.clear()
+        worker_round.disconnect(broken)
+        worker_round.disconnect(note)
 
     assert seen == [delivery_settings]
     assert [o.state for o in outcomes] == [DeliveryState.DELIVERED]
