@@ -130,6 +130,12 @@ class Styles:
         self.letterhead_line = _style("letterhead_line", 8.5, textColor=MUTED)
 
 
+@functools.cache
+def document_styles() -> Styles:
+    """The one shared set of styles (reportlab only reads them, so building them once suffices)."""
+    return Styles()
+
+
 @functools.lru_cache(maxsize=32)
 def _prepared_image(data: bytes) -> PILImage.Image | None:
     """The image as an opaque RGB bitmap of a sensible size, or None if Pillow cannot read it.
@@ -237,7 +243,7 @@ class DocumentTemplate(ABC):
         self.language = language
         self.qr_payload = qr_payload
         self.gettext: Gettext = gettext or _identity
-        self.styles = Styles()
+        self.styles = document_styles()
 
     @abstractmethod
     def body(self) -> list[Flowable]:
