@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from app.formspec.formatschema import format_schema_text
 from app.formspec.loader import check_paths
 
 
@@ -31,3 +32,17 @@ def check(paths: tuple[Path, ...]) -> None:
         click.echo(f"{len(report.errors)} Fehler in {files} von {report.files_checked} Dateien.", err=True)
         raise SystemExit(1)
     click.echo(f"{report.files_checked} Dateien geprüft, keine Fehler.")
+
+
+@cli.command("schema")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Zieldatei (Standard: schema.json im Ordner aus FORMS_DIR bzw. ./forms).",
+)
+def schema(output: Path | None) -> None:
+    """Schreibt forms/schema.json neu (JSON Schema des Formats für Editoren)."""
+    target = output or Path(os.environ.get("FORMS_DIR") or "forms") / "schema.json"
+    target.write_text(format_schema_text(), encoding="utf-8")
+    click.echo(f"{target} geschrieben.")

@@ -30,6 +30,7 @@ from wtforms.fields import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -693,9 +694,10 @@ def _unbound_field(spec: FieldSpec, gettext: Gettext) -> Any:
         inputmode = "numeric" if kind in (FieldType.INTEGER, FieldType.POSTAL_CODE) else "decimal"
         return StringField(render_kw={**render_kw, "inputmode": inputmode}, **common)
     if kind in (FieldType.SELECT, FieldType.RADIO, FieldType.MULTICHECKBOX):
-        choices = [(option.value, gettext(option.label)) for option in spec.options]
+        choices = [SelectChoice(option.value, gettext(option.label)) for option in spec.options]
         if kind is FieldType.SELECT:
-            return ChoiceSelectField(choices=[("", gettext("Bitte auswählen")), *choices], **common)
+            placeholder = SelectChoice("", gettext("Bitte auswählen"))
+            return ChoiceSelectField(choices=[placeholder, *choices], **common)
         if kind is FieldType.RADIO:
             return ChoiceRadioField(choices=choices, **common)
         return MultiCheckboxField(choices=choices, **common)
