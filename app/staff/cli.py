@@ -9,8 +9,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from app.extensions import db
@@ -21,15 +20,7 @@ from app.staff.passwords import PasswordPolicyError
 from app.tenancy.models import Commune
 from app.tenancy.services import find_commune
 
-
-@click.group("users", cls=AppGroup)
-@with_appcontext
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """Staff accounts: create, set passwords, disable, list."""
-    # The messages are translated; the portal's locale selector reads the request,
-    # so the commands run inside a request context of the default language.
-    ctx.with_resource(current_app.test_request_context())
+cli = AppGroup("users", help="Staff accounts: create, set passwords, disable, list.")
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -47,10 +47,3 @@ def app_config(app: Flask) -> Iterator[Config]:
     yield app.config
     app.config.clear()
     app.config.update(saved)
-
-
-@pytest.fixture
-def request_context(app: Flask) -> Iterator[None]:
-    """A request context, for domain calls whose German messages go through Flask-Babel."""
-    with app.test_request_context():
-        yield

@@ -95,7 +95,7 @@ def test_append_only_statements_are_exposed_for_the_migration() -> None:
     assert any("BEFORE UPDATE OR DELETE ON audit_entry" in s for s in statements)
 
 
-@pytest.mark.usefixtures("request_context")
+@pytest.mark.usefixtures("app")
 def test_account_changes_are_recorded() -> None:
     commune = make_commune()
     origin = Origin.command("users create")

@@ -14,7 +14,7 @@ from app.staff.passwords import PasswordPolicyError, check_password_policy
 from .builders import PASSWORD, log_in, make_user
 
 
-@pytest.mark.usefixtures("request_context")
+@pytest.mark.usefixtures("app")
 @pytest.mark.parametrize(
     ("password", "message"),
     [
@@ -32,7 +32,7 @@ def test_policy_refuses_weak_passwords_with_a_german_reason(password: str, messa
         check_password_policy(password, email="erika@example.org")
 
 
-@pytest.mark.usefixtures("request_context")
+@pytest.mark.usefixtures("app")
 def test_policy_accepts_a_long_uncommon_password() -> None:
     check_password_policy("Kiefern am Werbellinsee 7", email="erika@example.org")
     check_password_policy(PASSWORD, email="erika@example.org")
