@@ -166,7 +166,7 @@ def main() -> None:
     rows = sample_rows(args.fields)
     document = portal_document(rows)
     template = SubmissionTemplate(document)
-    drawn, embedded = template.render(), template.embedded_files()
+    drawn, embedded = template.draw(), template.embedded_files()
 
     def finish() -> bytes:
         return make_pdfa3(drawn, title=template.title, author=document.letterhead.name,
@@ -177,7 +177,7 @@ def main() -> None:
     bare_strings = Timer(lambda: bare_reportlab(rows, wrap=False))
     parts = {
         "  of which drawing with reportlab (letterhead, QR, …)":
-            Timer(lambda: SubmissionTemplate(document).render()),
+            Timer(lambda: SubmissionTemplate(document).draw()),
         "    of which encoding the QR code": Timer(lambda: encode_qr(document.reference)),
         "  of which PDF/A-3b finishing with pikepdf": Timer(finish),
     }

@@ -9,7 +9,8 @@ Public API::
     make_pdfa3(pdf_bytes, *, title, author, subject, created_at, attachments=(), language="de-DE",
                creator_tool="Kommunalportal") -> bytes
     extract_embedded_files(pdf_bytes) -> dict[str, bytes]
-    DocumentTemplate            # base class for a new document type: implement body()
+    DocumentTemplate            # base of a document type: implement body(), maybe embedded_files();
+                                # render(pdfa=True) -> PDF/A-3b bytes, draw() -> reportlab's PDF
 
 Building the input from a stored submission (the rows come from ``app.formspec.summarise``; the
 caller owns the models, this package only sees the values)::

@@ -9,7 +9,6 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
 from .formatting import file_size, local_time, money
 from .model import EmbeddedFile, Relationship, SubmissionDocument
-from .pdfa import make_pdfa3
 from .template import (
     CONTENT_WIDTH,
     RULE,
@@ -192,16 +191,4 @@ def render_submission_pdf(
     Identical input gives identical bytes, so the result can be stored once with its hash and
     rendered again later to verify or replace it.
     """
-    template = SubmissionTemplate(document, gettext=gettext)
-    drawn = template.render()
-    if not pdfa:
-        return drawn
-    return make_pdfa3(
-        drawn,
-        title=template.title,
-        author=document.letterhead.name,
-        subject=template.subject,
-        created_at=document.submitted_at,
-        attachments=template.embedded_files(),
-        language=document.language,
-    )
+    return SubmissionTemplate(document, gettext=gettext).render(pdfa=pdfa)

@@ -30,13 +30,14 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, Table
 
 from .fonts import BOLD, REGULAR, printable, register_fonts
-from .model import Letterhead
+from .model import EmbeddedFile, Letterhead
+from .pdfa import make_pdfa3
 
 log = logging.getLogger(__name__)
 
 Gettext = Callable[[str], str]
 
-PAGE_WIDTH, PAGE_HEIGHT = A4
+PAGE_WIDTH = A4[0]
 MARGIN = 20 * mm
 FOOTER_HEIGHT = 12 * mm
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
@@ -123,7 +124,6 @@ class Styles:
         self.value = _style("value", 9)
         self.small = _style("small", 7.5, textColor=MUTED)
         self.checksum = _style("checksum", 7, leading=11.5)
-        self.small_right = _style("small_right", 7.5, textColor=MUTED, alignment=TA_RIGHT)
         self.value_right = _style("value_right", 9, alignment=TA_RIGHT)
         self.label_right = _style("label_right", 9, bold=True, alignment=TA_RIGHT)
         self.letterhead_name = _style("letterhead_name", 14, bold=True)
@@ -216,10 +216,11 @@ class _NumberedCanvas(Canvas):
 class DocumentTemplate(ABC):
     """An A4 document of the portal: the commune's letterhead, a body, and a numbered footer.
 
-    ``gettext`` translates the fixed texts (German source strings); the office's documents are
-    German, so the default leaves them as they are. ``qr_payload`` puts a QR code in the letterhead.
-    ``created_at`` becomes the PDF's creation date; with reportlab's invariant mode the output is
-    byte-identical for identical input.
+    A document type implements :meth:`body` and, if it carries machine-readable data, overrides
+    :meth:`embedded_files`. ``gettext`` translates the fixed texts (German source strings); the
+    office's documents are German, so the default leaves them as they are. ``qr_payload`` puts a
+    QR code in the letterhead. ``created_at`` (aware) is the PDF/A file's creation date; together
+    with reportlab's invariant mode it makes the output byte-identical for identical input.
     """
 
     def __init__(
@@ -248,6 +249,10 @@ class DocumentTemplate(ABC):
     @abstractmethod
     def body(self) -> list[Flowable]:
         """The flowables below the letterhead."""
+
+    def embedded_files(self) -> list[EmbeddedFile]:
+        """Files the PDF/A-3 carries as associated files (none unless a document type adds some)."""
+        return []
 
     def letterhead_flowables(self) -> list[Flowable]:
         """The commune's name, address and contact, its coat of arms on the left and the QR code right."""
@@ -302,8 +307,23 @@ class DocumentTemplate(ABC):
         )
         canvas.restoreState()
 
-    def render(self) -> bytes:
-        """Lay the letterhead and the body out on A4 pages and return the PDF bytes."""
+    def render(self, *, pdfa: bool = True) -> bytes:
+        """The document as PDF/A-3b with its embedded files, or as reportlab drew it (``pdfa=False``)."""
+        drawn = self.draw()
+        if not pdfa:
+            return drawn
+        return make_pdfa3(
+            drawn,
+            title=self.title,
+            author=self.letterhead.name,
+            subject=self.subject,
+            created_at=self.created_at,
+            attachments=self.embedded_files(),
+            language=self.language,
+        )
+
+    def draw(self) -> bytes:
+        """Lay the letterhead and the body out on A4 pages: the PDF as reportlab writes it."""
         buffer = BytesIO()
         document = BaseDocTemplate(
             buffer,

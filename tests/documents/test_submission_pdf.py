@@ -22,6 +22,7 @@ from app.documents import (
     DocumentTemplate,
     Letterhead,
     SubmissionTemplate,
+    extract_embedded_files,
     render_submission_pdf,
 )
 
@@ -217,3 +218,7 @@ def test_a_new_document_type_reuses_letterhead_and_numbering(pdf_text: TextOf) -
     assert "Gemeinde Schenkendöbern" in text
     assert "Rechnung RE-1" in text
     assert "Seite 1 von 1" in text
+    assert extract_embedded_files(pdf) == {}
+    with pikepdf.open(BytesIO(pdf)) as document:
+        assert document.open_metadata().pdfa_status == "3B"
+        assert str(document.docinfo.Title) == "Rechnung RE-1"
