@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -44,10 +44,9 @@ class MailAttachment:
     media_type: str = "application/octet-stream"
 
 
-def sender_domain(app: Flask | None = None) -> str:
+def sender_domain() -> str:
     """The domain of ``MAIL_DEFAULT_SENDER``, used for Message-IDs."""
-    config = (app or current_app).config
-    address = parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
+    address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
     _, _, domain = address.rpartition("@")
     return domain or "localhost"
 

@@ -31,6 +31,7 @@ from typing import Any
 from blinker import Namespace
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -80,9 +81,9 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}"
 
 
-def backoff(attempts: int, app_config: dict[str, Any] | None = None) -> timedelta:
+def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: base, 2×base, 4×base, …, capped."""
-    config = app_config if app_config is not None else current_app.config
+    config = current_app.config
     base = int(config["DELIVERY_BACKOFF_SECONDS"])
     cap = int(config["DELIVERY_BACKOFF_MAX_SECONDS"])
     exponent = min(max(attempts - 1, 0), 30)
@@ -172,7 +173,7 @@ def _parcel(session: Session, delivery_id: int) -> tuple[Parcel, int]:
     ).one()
     submission = delivery.submission
     if submission.pdf_key is None:
-        raise DeliveryError("PDF is not rendered yet")
+        raise DeliveryError(_("Das PDF des Antrags ist nicht mehr vorhanden."))
     parcel = Parcel(
         delivery_id=delivery.id,
         idempotency_key=idempotency_key(submission.reference, delivery.id),

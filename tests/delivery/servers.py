@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -87,11 +88,18 @@ class _RecordingHandler:
 
 
 class SmtpRecorder:
-    """An aiosmtpd server that keeps every message it accepts."""
+    """An aiosmtpd server that keeps every message it accepts.
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+    With ``credentials`` it demands AUTH (LOGIN or PLAIN, without TLS, since
+    the test has no certificate) and accepts only that user and password.
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int | None = None, credentials: tuple[str, str] | None = None
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
+        self.credentials = credentials
         self._lock = threading.Lock()
         self._messages: list[ReceivedMail] = []
         self._controller: Controller | None = None
@@ -112,10 +120,29 @@ class SmtpRecorder:
     def start(self) -> SmtpRecorder:
         if self._controller is None:
             # A controller's event loop is closed when it stops, so each start builds a new one.
-            controller = Controller(_RecordingHandler(self), hostname=self.host, port=self.port)
+            auth: dict[str, Any] = {}
+            if self.credentials is not None:
+                auth = {
+                    "authenticator": self._authenticate,
+                    "auth_required": True,
+                    "auth_require_tls": False,
+                }
+            controller = Controller(_RecordingHandler(self), hostname=self.host, port=self.port, **auth)
             controller.start()
             self._controller = controller
         return self
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        expected = self.credentials
+        given = auth_data if isinstance(auth_data, LoginPassword) else None
+        ok = (
+            expected is not None
+            and given is not None
+            and (given.login.decode(), given.password.decode()) == expected
+        )
+        return AuthResult(success=ok, handled=False)
 
     def stop(self) -> None:
         if self._controller is not None:

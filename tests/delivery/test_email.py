@@ -161,3 +161,43 @@ def test_with_mail_disabled_the_message_is_logged_not_sent(
     assert any("MAIL_ENABLED is off" in r.getMessage() and submission.reference in r.getMessage()
                for r in caplog.records)
     assert "MAIL_ENABLED" in (_reload(delivery).last_error or "")
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_smtp_login_is_used_when_a_user_name_is_set(
+    delivery_settings: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = SmtpRecorder(credentials=("portal", "richtig")).start()
+    try:
+        for key, value in {
+            "MAIL_PORT": server.port,
+            "MAIL_USERNAME": "portal",
+            "MAIL_PASSWORD": "falsch",
+        }.items():
+            monkeypatch.setitem(delivery_settings.config, key, value)
+        _, [delivery] = submit(Channels(deliver_by_email=True))
+        now = utcnow()
+
+        [refused] = process_due(now=now)
+        assert refused.state is DeliveryState.PENDING
+        assert "535" in (_reload(delivery).last_error or "")
+
+        monkeypatch.setitem(delivery_settings.config, "MAIL_PASSWORD", "richtig")
+        [accepted] = process_due(now=now + timedelta(minutes=1))
+        assert accepted.state is DeliveryState.DELIVERED
+        assert len(server.wait_for(1)) == 1
+    finally:
+        server.stop()
+
+
+def test_with_starttls_required_a_server_without_tls_gets_nothing(
+    delivery_settings: Flask, smtp_server: SmtpRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(delivery_settings.config, "MAIL_USE_TLS", True)
+    _, [delivery] = submit(Channels(deliver_by_email=True))
+
+    [outcome] = process_due()
+
+    assert outcome.state is DeliveryState.PENDING
+    assert "STARTTLS" in (_reload(delivery).last_error or "")
+    assert smtp_server.messages == []
