@@ -17,6 +17,7 @@ from app.tenancy.models import Commune, Office
 #: The services each demo commune offers, in the order its catalogue page lists them;
 #: the first three are featured on its home page.
 DEMO_CHOICES: dict[str, tuple[str, ...]] = {
+    # Werneuchen has an office of every kind and offers the whole catalogue.
     "werneuchen": (
         "hund-anmelden",
         "maengelmelder",
@@ -28,24 +29,24 @@ DEMO_CHOICES: dict[str, tuple[str, ...]] = {
         "akteneinsicht",
         "personenstandsurkunde",
         "veranstaltungsanzeige",
-        "kita-platz-anmeldung",
+        "kita-anmeldung",
         "fundsache-verlustanzeige",
         "baumfaellgenehmigung",
         "briefwahl",
-        "kontaktanfrage",
-        "xrechnung",
+        "kontakt",
+        "e-rechnung",
     ),
     "panketal": (
         "gewerbeanmeldung",
-        "kita-platz-anmeldung",
+        "kita-anmeldung",
         "maengelmelder",
         "gewerbeabmeldung",
         "hund-anmelden",
         "hund-abmelden",
         "baumfaellgenehmigung",
         "briefwahl",
-        "kontaktanfrage",
-        "xrechnung",
+        "meldebescheinigung",
+        "e-rechnung",
     ),
     "fuerstenberg-havel": (
         "veranstaltungsanzeige",
@@ -54,8 +55,9 @@ DEMO_CHOICES: dict[str, tuple[str, ...]] = {
         "meldebescheinigung",
         "personenstandsurkunde",
         "maengelmelder",
-        "kontaktanfrage",
-        "xrechnung",
+        "kontakt",
+        "akteneinsicht",
+        "e-rechnung",
     ),
     "amt-niemegk": (
         "briefwahl",
@@ -64,16 +66,18 @@ DEMO_CHOICES: dict[str, tuple[str, ...]] = {
         "meldebescheinigung",
         "hund-anmelden",
         "hund-abmelden",
-        "kontaktanfrage",
+        "kontakt",
+        "baumfaellgenehmigung",
     ),
     "maerkische-heide": (
         "maengelmelder",
         "baumfaellgenehmigung",
-        "kontaktanfrage",
-        "kita-platz-anmeldung",
+        "kita-anmeldung",
         "gewerbeanmeldung",
+        "gewerbeabmeldung",
         "fundsache-verlustanzeige",
-        "xrechnung",
+        "sondernutzungserlaubnis",
+        "e-rechnung",
     ),
 }
 #: How many services each demo commune features.

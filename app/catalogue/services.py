@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "catalogue"
 #: How many services a commune's home page features at most.
 FEATURED_LIMIT = 3
+#: Services whose page names the commune's Leitweg-IDs (the buyer reference of e-invoices).
+INVOICE_SERVICES = frozenset({"e-rechnung"})
 
 
 def load_into_app(app: Flask) -> Catalogue:
@@ -90,6 +92,11 @@ class OfferedService:
     def fees(self, answers: dict[str, Any]) -> FeeResult:
         """The fees these answers cost in this commune (fee override applied)."""
         return compute_fees(self.priced_spec, answers)
+
+    @property
+    def shows_leitweg_ids(self) -> bool:
+        """Whether the service page names the commune's Leitweg-IDs (e-invoicing)."""
+        return self.slug in INVOICE_SERVICES
 
     @property
     def retention_days(self) -> int | None:
