@@ -197,9 +197,15 @@ class _Builder:
 
     # -- typed access ------------------------------------------------------------
 
-    def check_keys(self, mapping: Mapping[str, Any], allowed: frozenset[str], what: str) -> None:
+    def check_keys(
+        self,
+        mapping: Mapping[str, Any],
+        allowed: frozenset[str],
+        what: str,
+        skip: frozenset[str] = frozenset(),
+    ) -> None:
         for key in mapping:
-            if key in allowed:
+            if key in allowed or key in skip:
                 continue
             guess = suggest(key, allowed)
             hint = f" – meinten Sie „{guess}“?" if guess else f" Erlaubt sind: {', '.join(sorted(allowed))}."
@@ -512,9 +518,7 @@ class _Builder:
                     f"{what}: „{key}“ gibt es bei Feldern vom Typ „{kind.value}“ nicht, nur bei: "
                     f"{', '.join(owners)}.",
                 )
-        self.check_keys(
-            {key: value for key, value in mapping.items() if key not in _ALL_FIELD_KEYS}, allowed, what
-        )
+        self.check_keys(mapping, allowed, what, skip=_ALL_FIELD_KEYS)
         label = self.text(mapping, "label", what, required=kind is not FieldType.HELP) or ""
         required_default = kind not in (FieldType.CHECKBOX, FieldType.HELP)
         required = self.boolean(mapping, "required", what, required_default)
