@@ -337,7 +337,7 @@ def search(
     Any text is a valid query: search syntax of the visitor's is never passed
     through, so a query cannot fail.
     """
-    query = " ".join(query.split())
+    query = " ".join(_clean(query).split())
     limit = max(1, min(limit, 50))
     offset = max(0, offset)
     now = utcnow()

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from app.content.models import Page
 from app.content.search import search as run_search
 from app.content.services import (
+    SLUG_PATTERN,
     PageTree,
     find_document,
     find_event,
@@ -40,11 +41,16 @@ SEARCH_PER_PAGE = 10
 FEED_ENTRIES = 20
 
 
+_NOW_KEY = "kommunalportal.content.now"
+_TREE_KEY = "kommunalportal.content.page_tree"
+
+
 def request_now() -> datetime:
     """One "now" per request, so every part of a page agrees on what is visible."""
-    if "content_now" not in g:
-        g.content_now = utcnow()
-    return g.content_now
+    # Kept in the WSGI environ: it lives exactly as long as the request (g may outlive it).
+    if _NOW_KEY not in request.environ:
+        request.environ[_NOW_KEY] = utcnow()
+    return request.environ[_NOW_KEY]
 
 
 def page_tree() -> PageTree | None:
@@ -52,9 +58,11 @@ def page_tree() -> PageTree | None:
     commune = g.get("commune")
     if commune is None:
         return None
-    if "content_page_tree" not in g:
-        g.content_page_tree = public_page_tree(commune, request_now())
-    return g.content_page_tree
+    cached = request.environ.get(_TREE_KEY)
+    if cached is None or cached[0] != commune.id:
+        cached = (commune.id, public_page_tree(commune, request_now()))
+        request.environ[_TREE_KEY] = cached
+    return cached[1]
 
 
 def navigation_pages() -> list[Page]:
@@ -64,6 +72,11 @@ def navigation_pages() -> list[Page]:
     """
     tree = page_tree()
     return [p for p in tree.roots if p.in_navigation] if tree is not None else []
+
+
+def is_slug(value: str) -> bool:
+    """Whether a URL segment can be a content slug at all (saves a query, and keeps NUL bytes away)."""
+    return SLUG_PATTERN.match(value) is not None
 
 
 def page_number() -> int:
@@ -103,7 +116,7 @@ def news_list() -> str:
 
 @bp.get("/news/<slug>")
 def news_item(slug: str) -> str:
-    item = find_news(current_commune(), slug, request_now())
+    item = find_news(current_commune(), slug, request_now()) if is_slug(slug) else None
     if item is None:
         abort(404)
     return render_template("content/news_item.html", item=item)
@@ -111,7 +124,7 @@ def news_item(slug: str) -> str:
 
 @bp.get("/news/<slug>/image")
 def news_image(slug: str) -> Response:
-    item = find_news(current_commune(), slug, request_now())
+    item = find_news(current_commune(), slug, request_now()) if is_slug(slug) else None
     if item is None or item.image_key is None:
         abort(404)
     return _send_blob(item.image_key, item.image_type or "application/octet-stream", max_age=3600)
@@ -161,7 +174,7 @@ def events_archive() -> str:
 
 @bp.get("/events/<slug>")
 def event(slug: str) -> str:
-    item = find_event(current_commune(), slug, request_now())
+    item = find_event(current_commune(), slug, request_now()) if is_slug(slug) else None
     if item is None:
         abort(404)
     return render_template("content/event.html", event=item, is_past=item.ends_at < request_now())
@@ -175,7 +188,7 @@ def documents() -> str:
 
 @bp.get("/documents/<slug>")
 def document(slug: str) -> Response:
-    item = find_document(current_commune(), slug, request_now())
+    item = find_document(current_commune(), slug, request_now()) if is_slug(slug) else None
     if item is None:
         abort(404)
     return _send_blob(item.file_key, item.media_type, download_name=item.filename)

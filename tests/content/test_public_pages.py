@@ -237,7 +237,8 @@ def test_atom_feed_lists_visible_news_with_content(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     "url",
     ["/unbekannt/", "/unbekannt/news/", "/wer/news/gibt-es-nicht", "/wer/events/gibt-es-nicht",
-     "/wer/documents/gibt-es-nicht", "/wer/keine/seite", "/wer/rathaus/fehlt"],
+     "/wer/documents/gibt-es-nicht", "/wer/keine/seite", "/wer/rathaus/fehlt",
+     "/wer/news/a%00b", "/wer/events/a%00b", "/wer/documents/a%00b", "/wer/news/a%00b/image", "/wer/a%00b"],
 )
 def test_unknown_commune_page_or_slug_is_a_404_page_in_the_layout(client: FlaskClient, url: str) -> None:
     commune = make_commune("wer")
