@@ -5,17 +5,19 @@ from __future__ import annotations
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Spacer, Table
 
 from .formatting import file_size, local_time, money
 from .model import EmbeddedFile, Relationship, SubmissionDocument
 from .template import (
     CONTENT_WIDTH,
     RULE,
+    SUBHEADING_ROOM,
     TABLE_FONT,
     DocumentTemplate,
     Gettext,
     column_styles,
+    heading,
     markup,
     table_row,
 )
@@ -33,6 +35,7 @@ ROW_STYLE = [
     ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
 ]
 SUMMARY_BACKGROUND = colors.HexColor("#f3f2f1")
+ATTACHMENT_ROOM = 30 * mm
 
 
 class SubmissionTemplate(DocumentTemplate):
@@ -102,14 +105,14 @@ class SubmissionTemplate(DocumentTemplate):
         styles = self.styles
         flowables: list[Flowable] = []
         for section in self.document.sections:
-            flowables.append(Paragraph(markup(section.title), styles.heading))
+            flowables += heading(section.title, styles.heading)
             for group in section.groups:
                 if group.legend:
-                    flowables.append(Paragraph(markup(group.legend), styles.subheading))
+                    flowables += heading(group.legend, styles.subheading, SUBHEADING_ROOM)
                 if group.rows:
                     flowables.append(self._pairs([(row.label, row.text) for row in group.rows]))
         if not flowables:
-            flowables = [Paragraph(markup(_("Angaben")), styles.heading),
+            flowables = [*heading(_("Angaben"), styles.heading),
                          Paragraph(markup(_("Keine Angaben.")), styles.body)]
         return flowables
 
@@ -117,7 +120,7 @@ class SubmissionTemplate(DocumentTemplate):
         _ = self.gettext
         document = self.document
         styles = self.styles
-        flowables: list[Flowable] = [Paragraph(markup(_("Gebühren")), styles.heading)]
+        flowables: list[Flowable] = heading(_("Gebühren"), styles.heading)
         if not document.fee_lines and document.fee_total is None:
             text = document.fee_note or _("Für diese Leistung fallen keine Gebühren an.")
             flowables.append(Paragraph(markup(text), styles.body))
@@ -145,7 +148,7 @@ class SubmissionTemplate(DocumentTemplate):
         _ = self.gettext
         document = self.document
         styles = self.styles
-        flowables: list[Flowable] = [Paragraph(markup(_("Anlagen")), styles.heading)]
+        flowables: list[Flowable] = heading(_("Anlagen"), styles.heading)
         if not document.attachments:
             flowables.append(Paragraph(markup(_("Keine Anlagen.")), styles.body))
             return flowables
@@ -161,7 +164,8 @@ class SubmissionTemplate(DocumentTemplate):
             details.setStyle([("LINEBELOW", (0, 0), (-1, -1), 0, colors.white)])
             # Small enough that the 64 hex digits fit on one line of the value column.
             checksum = self._pairs([(_("SHA-256"), entry.sha256)], styles.checksum)
-            flowables.append(KeepTogether([details, checksum]))
+            # One attachment's entry stays on one page.
+            flowables += [CondPageBreak(ATTACHMENT_ROOM), details, checksum]
         return flowables
 
     def embedded_note(self) -> list[Flowable]:

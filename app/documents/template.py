@@ -27,7 +27,15 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, Table
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    PageTemplate,
+    Paragraph,
+    Table,
+)
 
 from .fonts import BOLD, REGULAR, printable, register_fonts
 from .model import EmbeddedFile, Letterhead
@@ -48,6 +56,10 @@ QR_SIZE = 26 * mm
 ARMS_MAX_PIXELS = (300, 300)
 MUTED = colors.HexColor("#505a5f")
 RULE = colors.HexColor("#b1b4b6")
+# Room a heading needs below it on the page, or it moves to the next page with what follows. A
+# heading's room covers a subheading right below it and that one's room, so neither is orphaned.
+SUBHEADING_ROOM = 25 * mm
+HEADING_ROOM = SUBHEADING_ROOM + 15 * mm
 
 
 # Table cells set their own font even when they only hold paragraphs; without this it would be
@@ -72,6 +84,16 @@ def _identity(message: str) -> str:
 def markup(text: str) -> str:
     """Plain text as reportlab paragraph markup: escaped, line breaks kept, undrawable glyphs replaced."""
     return escape(printable(text)).replace("\r\n", "\n").replace("\n", "<br/>")
+
+
+def heading(text: str, style: ParagraphStyle, room: float = HEADING_ROOM) -> list[Flowable]:
+    """A heading that never ends up alone at the foot of a page.
+
+    A page break unless there is room for the heading and a few lines below it: the same effect as
+    keepWithNext, without the KeepTogether that reportlab builds for that (and deep-copies the
+    frame for on every wrap).
+    """
+    return [CondPageBreak(room), Paragraph(markup(text), style)]
 
 
 def fits(text: str, style: ParagraphStyle, width: float) -> bool:
@@ -115,10 +137,9 @@ class Styles:
 
     def __init__(self) -> None:
         self.title = _style("title", 16, bold=True, spaceAfter=2 * mm)
-        self.heading = _style("heading", 12.5, bold=True, spaceBefore=5 * mm, spaceAfter=2 * mm,
-                              keepWithNext=1)
+        self.heading = _style("heading", 12.5, bold=True, spaceBefore=5 * mm, spaceAfter=2 * mm)
         self.subheading = _style("subheading", 10, bold=True, textColor=MUTED, spaceBefore=2 * mm,
-                                 spaceAfter=1 * mm, keepWithNext=1)
+                                 spaceAfter=1 * mm)
         self.body = _style("body", 9.5)
         self.label = _style("label", 9, bold=True)
         self.value = _style("value", 9)

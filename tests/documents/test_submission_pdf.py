@@ -222,3 +222,25 @@ def test_a_new_document_type_reuses_letterhead_and_numbering(pdf_text: TextOf) -
     with pikepdf.open(BytesIO(pdf)) as document:
         assert document.open_metadata().pdfa_status == "3B"
         assert str(document.docinfo.Title) == "Rechnung RE-1"
+
+
+def test_no_page_ends_with_a_heading(pdf_text: TextOf) -> None:
+    """Step titles and fieldset legends move to the next page with their answers."""
+    # Groups of 1 to 7 rows, so that headings fall at every height of the page somewhere.
+    sections = tuple(
+        AnswerSection(f"Schritt {step}", tuple(
+            AnswerGroup(f"Gruppe {step}.{group}", tuple(
+                AnswerRow(f"Frage {step}.{group}.{row}", "Antwort") for row in range(1 + (step + group) % 7)
+            ))
+            for group in range(2)
+        ))
+        for step in range(40)
+    )
+    pdf = render_submission_pdf(make_document(sections=sections))
+    pages = pdf_text(pdf).split("\f")
+    assert len([page for page in pages if page.strip()]) > 3
+    for page in pages:
+        lines = [line for line in page.splitlines()
+                 if line.strip() and REFERENCE not in line and not line.startswith("Seite ")]
+        if lines:
+            assert not lines[-1].startswith(("Schritt ", "Gruppe ")), lines[-3:]
