@@ -35,6 +35,7 @@ from app.extensions import db, login_manager
 from app.staff import permissions, services
 from app.staff.audit import Origin, record
 from app.staff.models import AuditAction, AuditEntry, User
+from app.staff.navigation import association_links, commune_links
 from app.staff.permissions import Permission
 from app.staff.throttle import ThrottlePolicy
 from app.tenancy.models import Commune, Office
@@ -295,8 +296,8 @@ def _template_context() -> dict[str, Any]:
     return {
         "staff_user": user,
         "staff_commune": commune,
-        "staff_permissions": permissions.permissions_in(user, commune) if commune else frozenset(),
-        "Permission": Permission,
+        "staff_links": commune_links(user, commune) if commune is not None and user is not None else [],
+        "staff_association_links": association_links(user),
     }
 
 

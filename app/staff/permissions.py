@@ -15,7 +15,6 @@ Only active accounts have any permission.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, false, select, true
 
@@ -53,7 +52,7 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 
 def _usable(user: User | None) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False) and user.active
+    return isinstance(user, User) and user.active
 
 
 def is_association_admin(user: User | None) -> bool:
@@ -145,6 +144,29 @@ def permissions_in(user: User | None, commune: Commune | None) -> frozenset[Perm
     return frozenset(p for p in Permission if may(user, p, commune))
 
 
-def offices_of_commune(offices: Iterable[Office], commune: Commune) -> bool:
-    """Whether every one of ``offices`` belongs to ``commune``."""
-    return all(office.commune_id == commune.id for office in offices)
+def assignable_roles(actor: User | None) -> list[Role]:
+    """The roles ``actor`` may give to accounts: every role for association admins,
+    the commune roles for commune admins, none for anybody else."""
+    if not _usable(actor) or actor is None:
+        return []
+    if actor.role is Role.ASSOCIATION_ADMIN:
+        return list(Role)
+    if actor.role is Role.COMMUNE_ADMIN:
+        return [Role.COMMUNE_ADMIN, Role.CLERK, Role.EDITOR]
+    return []
+
+
+def may_manage_user(actor: User | None, target: User) -> bool:
+    """Whether ``actor`` may change, disable or reset ``target``'s account.
+
+    Association admins manage everyone; commune admins the accounts of their own
+    commune except association admins; nobody else anyone (their own password and
+    2FA they change on their account page).
+    """
+    if not _usable(actor) or actor is None:
+        return False
+    if actor.role is Role.ASSOCIATION_ADMIN:
+        return True
+    if target.role is Role.ASSOCIATION_ADMIN or target.commune is None:
+        return False
+    return may(actor, Permission.MANAGE_USERS, target.commune)

@@ -44,6 +44,7 @@ from app.staff.forms import (
     PasswordConfirmForm,
 )
 from app.staff.models import AuditAction, User
+from app.staff.navigation import commune_links
 from app.staff.passwords import PasswordPolicyError
 from app.staff.permissions import Permission
 from app.staff.services import AccountError, LoginOutcome, LoginResult
@@ -54,7 +55,6 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 #: Session key of a login that passed the password and waits for the second factor.
 PENDING_KEY = "staff_pending_login"
 PENDING_LIFETIME = 300  # seconds
-INBOX_ENDPOINT = "staff_inbox.inbox"
 
 
 def _login_rate_limit() -> str:
@@ -186,21 +186,11 @@ def dashboard() -> str:
         {
             "commune": commune,
             "offices": permissions.visible_offices(user, commune),
-            "inbox_url": url_for(INBOX_ENDPOINT, commune=commune.slug)
-            if INBOX_ENDPOINT in current_app.view_functions
-            and permissions.may(user, Permission.VIEW_SUBMISSIONS, commune)
-            else None,
-            "audit_url": url_for("staff.commune_audit", commune=commune.slug)
-            if permissions.may(user, Permission.VIEW_AUDIT, commune)
-            else None,
+            "links": commune_links(user, commune),
         }
         for commune in permissions.visible_communes(user)
     ]
-    return render_template(
-        "staff/dashboard.html",
-        workplaces=workplaces,
-        association_admin=permissions.is_association_admin(user),
-    )
+    return render_template("staff/dashboard.html", workplaces=workplaces)
 
 
 @bp.get("/account")

@@ -18,6 +18,13 @@ from app.extensions import db
 from app.staff import permissions
 from app.staff.auth import association_scope, commune_scope, office_scope
 from app.staff.models import Role, User
+from app.staff.navigation import (
+    EXTENSION_KEY,
+    StaffSection,
+    add_staff_section,
+    association_links,
+    commune_links,
+)
 from app.staff.permissions import Permission, may, may_see_commune, may_see_office
 from app.tenancy.models import Commune, Office
 
@@ -217,3 +224,40 @@ def test_dashboard_lists_only_the_users_workplaces(client: FlaskClient, world: W
     assert "Gemeinde B" not in page
     assert world.a1.name in page
     assert world.a2.name not in page
+
+
+def test_who_may_manage_whose_account(world: World) -> None:
+    w = world
+    assert permissions.may_manage_user(w.association_admin, w.clerk_b1)
+    assert permissions.may_manage_user(w.association_admin, w.admin_a)
+    assert permissions.may_manage_user(w.admin_a, w.clerk_a1)
+    assert permissions.may_manage_user(w.admin_a, w.editor_a)
+    assert not permissions.may_manage_user(w.admin_a, w.clerk_b1)
+    assert not permissions.may_manage_user(w.admin_a, w.association_admin)
+    assert not permissions.may_manage_user(w.clerk_a1, w.editor_a)
+    assert not permissions.may_manage_user(w.editor_a, w.clerk_a1)
+
+
+def test_which_roles_an_admin_may_give(world: World) -> None:
+    assert permissions.assignable_roles(world.association_admin) == list(Role)
+    assert Role.ASSOCIATION_ADMIN not in permissions.assignable_roles(world.admin_a)
+    assert permissions.assignable_roles(world.clerk_a1) == []
+
+
+def test_navigation_links_only_sections_that_exist_and_are_allowed(app: Flask, world: World) -> None:
+    saved = list(app.extensions[EXTENSION_KEY])
+    add_staff_section(app, StaffSection("nowhere.index", "Nirgendwo", Permission.VIEW_SUBMISSIONS, order=1))
+    try:
+        with _as(app, world.admin_a):
+            admin_links = [link.endpoint for link in commune_links(world.admin_a, world.a)]
+            assert "staff.commune_audit" in admin_links
+            assert "nowhere.index" not in admin_links
+            assert "staff.commune_audit" not in [
+                link.endpoint for link in commune_links(world.clerk_a1, world.a)
+            ]
+            assert association_links(world.admin_a) == []
+            assert [link.url for link in association_links(world.association_admin)] == [
+                "/staff/association/audit"
+            ]
+    finally:
+        app.extensions[EXTENSION_KEY] = saved

@@ -150,3 +150,11 @@ def test_staff_pages_are_not_cached(client: FlaskClient) -> None:
     user = make_user(Role.ASSOCIATION_ADMIN)
     log_in(client, user)
     assert client.get("/staff/account").headers["Cache-Control"] == "no-store"
+
+
+def test_a_session_used_from_another_browser_is_dropped(client: FlaskClient) -> None:
+    """Strong session protection: a stolen cookie does not work with another user agent."""
+    user = make_user(Role.ASSOCIATION_ADMIN)
+    log_in(client, user)
+    assert client.get("/staff/").status_code == 200
+    assert client.get("/staff/", headers={"User-Agent": "Stolen/1.0"}).status_code == 302
