@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from stdnum import iban as stdnum_iban
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 from wtforms import Form
 from wtforms.fields import (
     BooleanField,
@@ -518,15 +518,20 @@ class SpecValidator:
         if value is None:
             return None
         try:
-            return str(stdnum_iban.validate(value))
+            return str(stdnum_iban.validate(_structure_first(value)))
         except InvalidChecksum:
             raise StopValidation(
                 _("Die Prüfziffer der IBAN stimmt nicht. Bitte prüfen Sie die IBAN auf Tippfehler.")
             ) from None
-        except InvalidLength:
-            raise StopValidation(
-                _("Die IBAN hat nicht die richtige Länge; eine deutsche IBAN hat 22 Stellen.")
-            ) from None
+        except (InvalidLength, InvalidFormat):
+            if value[:2].isalpha():
+                raise StopValidation(
+                    _(
+                        "Die IBAN hat nicht die richtige Länge oder Form; eine deutsche IBAN hat 22 Stellen "
+                        "(DE und 20 Ziffern)."
+                    )
+                ) from None
+            raise StopValidation(_("Geben Sie eine IBAN an, z. B. DE89 3704 0044 0532 0130 00.")) from None
         except InvalidComponent:
             raise StopValidation(
                 _(
@@ -571,6 +576,15 @@ class SpecValidator:
 
     def _check_help(self, form: StepForm, field: Field, _: Gettext) -> None:
         return None
+
+
+def _structure_first(value: str) -> str:
+    """The IBAN, after checking country and length: stdnum tests the checksum first, but a
+    citizen who typed a digit too few should hear about the length, not the checksum."""
+    number = compact_iban(value)
+    if len(number) >= 5 and number[:2].isalpha():
+        stdnum_iban.validate(number[:2] + stdnum_iban.calc_check_digits(number) + number[4:])
+    return number
 
 
 def _accepts(accepted: str, media_type: str) -> bool:
