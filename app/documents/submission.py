@@ -155,7 +155,7 @@ class SubmissionTemplate(DocumentTemplate):
         for entry in document.attachments:
             pairs = [(_("Datei"), entry.filename)]
             if entry.field_label:
-                pairs.append((_("Zu"), entry.field_label))
+                pairs.append((_("Zur Angabe"), entry.field_label))
             pairs += [
                 (_("Art"), entry.media_type),
                 (_("Größe"), file_size(entry.size, document.language)),
