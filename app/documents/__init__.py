@@ -40,8 +40,9 @@ caller owns the models, this package only sees the values)::
         reference=submission.reference,
         submitted_at=submission.submitted_at,  # aware; printed in Europe/Berlin
         sections=sections,
-        fee_lines=[documents.FeeLine(label, amount) for label, amount in fees.lines],
+        fee_lines=[documents.FeeLine(line.label, line.amount) for line in fees.lines],
         fee_total=fees.total,
+        fee_note=service.fees.text if service.fees and service.fees.text else "",
         attachments=[documents.AttachmentEntry(a.filename, a.media_type, a.size, a.sha256)
                      for a in submission.attachments],
         data_json=json.dumps(submission.answers, ensure_ascii=False, indent=2).encode(),
