@@ -1,7 +1,8 @@
 """Demo staff accounts: one association admin; per demo commune one admin, one editor
 and one clerk per office. All share :data:`DEMO_PASSWORD`.
 
-Only in DEMO_MODE. Accounts that exist are left alone, so it can run any number of
+Only in DEMO_MODE, also under ``portal demo --force``: a known password must never
+reach an instance that is not a demo. Accounts that exist are left alone, so it can run any number of
 times; communes or offices that the tenancy demo has not created yet are skipped.
 """
 
@@ -46,13 +47,13 @@ def _ensure(
     user.password_changed_at = utcnow()
     where = f" – {commune.name}" if commune else ""
     office_names = f" ({', '.join(o.name for o in offices)})" if offices else ""
-    lines.append(f"staff: {role.label}{where}{office_names}: {email}")
+    lines.append(f"{role.label}{where}{office_names}: {email}")
 
 
 def load_demo() -> list[str]:
     """Create the demo accounts that are missing; returns what it did and the logins."""
     if not current_app.config.get("DEMO_MODE"):
-        return ["staff: DEMO_MODE ist aus – keine Demo-Konten angelegt"]
+        return ["DEMO_MODE ist aus – keine Demo-Konten angelegt"]
     passwords.check_password_policy(DEMO_PASSWORD)
     password_hash = passwords.hash_password(DEMO_PASSWORD)
     lines: list[str] = []
@@ -66,7 +67,7 @@ def load_demo() -> list[str]:
     for demo in DEMO_COMMUNES:
         commune = db.session.scalar(select(Commune).where(Commune.slug == demo.slug))
         if commune is None:
-            lines.append(f"staff: Kommune {demo.slug} fehlt, keine Konten angelegt")
+            lines.append(f"Kommune {demo.slug} fehlt, keine Konten angelegt")
             continue
         domain = demo.mail_domain
         _ensure(
@@ -100,7 +101,7 @@ def load_demo() -> list[str]:
             )
     db.session.commit()
     if lines:
-        lines.append(f"staff: Passwort aller Demo-Konten: {DEMO_PASSWORD}")
+        lines.append(f"Passwort aller Demo-Konten: {DEMO_PASSWORD}")
     else:
-        lines.append(f"staff: Demo-Konten vorhanden (Passwort: {DEMO_PASSWORD})")
+        lines.append(f"Demo-Konten vorhanden (Passwort: {DEMO_PASSWORD})")
     return lines

@@ -182,10 +182,13 @@ def logout() -> Response:
 @staff_required
 def dashboard() -> str:
     user = current_staff_user()
+    # Association admins see every commune; listing every office of each would cost
+    # a query per commune and say little.
+    list_offices = not permissions.is_association_admin(user)
     workplaces = [
         {
             "commune": commune,
-            "offices": permissions.visible_offices(user, commune),
+            "offices": permissions.visible_offices(user, commune) if list_offices else [],
             "links": commune_links(user, commune),
         }
         for commune in permissions.visible_communes(user)

@@ -134,6 +134,7 @@ def test_regenerating_recovery_codes_needs_the_password_and_voids_the_old_ones(c
     new = re.findall(r"<code>([a-z0-9-]{14})</code>", fresh.get_data(as_text=True))
     assert len(new) == 10
     assert set(new).isdisjoint(old)
+    assert AuditAction.RECOVERY_CODES_GENERATED in _actions()
     db.session.expire_all()
     assert not twofactor.use_recovery_code(user, old[0], datetime.now(UTC))
     assert twofactor.use_recovery_code(user, new[0], datetime.now(UTC))
