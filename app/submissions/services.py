@@ -262,7 +262,11 @@ def _attachments(service: ServiceSpec, answers: Mapping[str, Any]) -> list[Attac
 def _existing_for(draft: Draft) -> Submission | None:
     if draft.submission_id is not None:
         return db.session.get(Submission, draft.submission_id)
-    return db.session.scalar(select(Submission).where(Submission.draft_key == draft.token_hash))
+    return None
+
+
+def _stored_from(draft_key: str) -> Submission | None:
+    return db.session.scalar(select(Submission).where(Submission.draft_key == draft_key))
 
 
 def _fee_total(offered: OfferedService, answers: Mapping[str, Any]) -> Decimal | None:
@@ -310,6 +314,7 @@ def submit_draft(draft: Draft, *, locale: str) -> SubmitOutcome:
         raise IncompleteDraft(missing)
 
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    draft_key = draft.token_hash
     try:
         submission = _store(session, draft, offered, answers, locale, token)
         delivery_ids = _enqueue(session, submission, offered.choice, offered.office)
@@ -318,7 +323,7 @@ def submit_draft(draft: Draft, *, locale: str) -> SubmitOutcome:
         # Another request stored this draft between our check and our insert (draft_key is
         # unique); ours is rolled back with its reference number.
         session.rollback()
-        existing = _existing_for(draft)
+        existing = _stored_from(draft_key)
         if existing is None:
             raise
         return SubmitOutcome(existing, None, False)
