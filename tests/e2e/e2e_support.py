@@ -17,6 +17,8 @@ import pytest
 from flask import Flask
 from lxml import html
 
+from app.formspec.model import ServiceSpec
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -70,6 +72,8 @@ def discover_pages(app: Flask) -> dict[str, str]:
     news = links_on(app, f"{home}news/", rf"{home}news/(?!feed\.atom)[a-z0-9-]+")
     events = links_on(app, f"{home}events/", rf"{home}events/(?!archive)[a-z0-9-]+")
     assert news and events, "the demo data has no news item or no event"
+    services = links_on(app, f"{home}services/", rf"{home}services/[a-z0-9-]+")
+    assert services, f"the demo commune {home} offers no service"
     return {
         "portal home": "/",
         "portal search": "/search?q=Kita",
@@ -83,8 +87,24 @@ def discover_pages(app: Flask) -> dict[str, str]:
         "easy language": f"{home}leichte-sprache",
         "contact": f"{home}contact",
         "commune search": f"{home}search?q=Abfall",
+        "services list": f"{home}services/",
+        "service": services[0],
         "not found": f"{home}diese-seite-gibt-es-nicht",
     }
+
+
+def offered_forms(app: Flask) -> dict[str, tuple[str, ServiceSpec]]:
+    """Each service with an online form → (a demo commune offering it, the form as it sees it)."""
+    from app.catalogue.services import offered_services
+    from app.tenancy.services import active_communes
+
+    offers: dict[str, tuple[str, ServiceSpec]] = {}
+    with app.app_context():
+        for commune in active_communes():
+            for offered in offered_services(commune):
+                if offered.online and offered.slug not in offers:
+                    offers[offered.slug] = (commune.slug, offered.priced_spec)
+    return offers
 
 
 def artifact_name(text: str) -> str:

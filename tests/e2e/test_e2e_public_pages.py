@@ -23,6 +23,8 @@ PAGE_TYPES = (
     "easy language",
     "contact",
     "commune search",
+    "services list",
+    "service",
     "not found",
 )
 EXPECTED_STATUS = {"not found": 404}

@@ -1,0 +1,112 @@
+"""Every step of every shipped form, the check page, the confirmation and the status page
+pass axe-core; a citizen walks from the portal home to the status page in German and Polish,
+making a mistake on the way and correcting it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_support import LANGUAGES, Portal, check_accessible, offered_forms
+from form_walk import fill_step
+
+from app.formspec import load_catalogue
+from app.formspec.model import ServiceSpec
+
+pytestmark = pytest.mark.e2e
+
+FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
+#: Every service of the catalogue that has an online form.
+SHIPPED_FORMS = sorted(slug for slug, spec in load_catalogue(FORMS_DIR).services.items() if spec.form)
+#: The service of the citizen's walk: several steps, a date, an address, choices.
+WALK_SERVICE = "hund-anmelden"
+STEP_URL = re.compile(r"/services/(?P<service>[a-z0-9-]+)/apply/(?P<step>[a-z0-9_-]+)")
+
+
+@pytest.fixture(scope="module")
+def offers(portal: Portal) -> dict[str, tuple[str, ServiceSpec]]:
+    return offered_forms(portal.app)
+
+
+def _continue(page: Any) -> None:
+    """Press the form's main button (Weiter), which has no name, unlike "save for later"."""
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]:not([name])").click()
+
+
+def walk_form(page: Any, spec: ServiceSpec, label: str, *, make_mistake: bool) -> list[str]:
+    """From the first step to the check page; returns the step names visited."""
+    assert spec.form is not None
+    today = dt.date.today()
+    visited: list[str] = []
+    for _ in range(len(spec.form.steps) + 1):
+        match = STEP_URL.search(page.url)
+        if match is None:
+            break
+        step = spec.form.step(match["step"])
+        assert step is not None, f"{label}: unknown step in {page.url}"
+        check_accessible(page, f"{label} step {step.name}")
+        if make_mistake and not visited:
+            _continue(page)
+            assert page.locator("[aria-invalid=true]").count(), f"{label}: no field marked invalid"
+            if page.locator("html").get_attribute("lang") == "de":
+                assert page.title().startswith("Fehler:"), f"{label}: the title does not say Fehler:"
+            summary = page.locator("[data-error-summary]")
+            assert summary.is_visible()
+            assert page.evaluate("() => document.activeElement.hasAttribute('data-error-summary')")
+            check_accessible(page, f"{label} step {step.name} with errors")
+        visited.append(step.name)
+        fill_step(page, step, today)
+        _continue(page)
+    assert page.url.split("?")[0].endswith("/check"), f"{label}: ended at {page.url}, not the check page"
+    return visited
+
+
+def submit_and_follow(page: Any, portal: Portal, label: str) -> None:
+    """Check page → submit → confirmation → status page, each checked by axe."""
+    check_accessible(page, f"{label} check page")
+    _continue(page)
+    assert "/confirmation" in page.url, f"{label}: submitting led to {page.url}"
+    reference = page.locator(".panel-confirmation strong").inner_text().strip()
+    assert reference, f"{label}: no reference number on the confirmation page"
+    check_accessible(page, f"{label} confirmation")
+    status_link = page.locator("main a[href*='/status/'][href*='token=']:not([download])").first
+    with page.expect_navigation():
+        status_link.click()
+    assert reference in page.locator("main").inner_text()
+    check_accessible(page, f"{label} status page")
+
+
+@pytest.mark.parametrize("service", SHIPPED_FORMS)
+def test_every_step_of_the_form_is_accessible(
+    page: Any, portal: Portal, offers: dict[str, tuple[str, ServiceSpec]], service: str
+) -> None:
+    assert service in offers, f"no demo commune offers {service} online (app/catalogue/demo.py)"
+    commune, spec = offers[service]
+    response = page.goto(portal.href(f"/{commune}/services/{service}/apply", "de"))
+    assert response is not None and response.ok, f"{service}: {response and response.status}"
+    walk_form(page, spec, service, make_mistake=False)
+    submit_and_follow(page, portal, service)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_citizen_walks_from_portal_home_to_status_page(
+    page: Any, portal: Portal, offers: dict[str, tuple[str, ServiceSpec]], lang: str
+) -> None:
+    commune, spec = offers[WALK_SERVICE]
+    page.goto(portal.href("/", lang))
+    with page.expect_navigation():
+        page.locator(f"main a[href='/{commune}/']").click()
+    with page.expect_navigation():
+        page.locator(f"a[href='/{commune}/services/']").first.click()
+    with page.expect_navigation():
+        page.locator(f"main a[href^='/{commune}/services/{WALK_SERVICE}']").first.click()
+    with page.expect_navigation():
+        page.locator(f"main a[href*='/services/{WALK_SERVICE}/apply']").first.click()
+    assert page.locator("html").get_attribute("lang") == lang
+    walk_form(page, spec, f"walk {WALK_SERVICE} ({lang})", make_mistake=True)
+    submit_and_follow(page, portal, f"walk {WALK_SERVICE} ({lang})")
+    assert page.locator("html").get_attribute("lang") == lang
