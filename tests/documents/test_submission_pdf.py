@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from io import BytesIO
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -182,6 +187,25 @@ def test_identical_input_gives_identical_bytes(sample_pdf: bytes) -> None:
     """Re-rendering a stored submission reproduces the stored PDF, so its hash stays valid."""
     assert render_submission_pdf(make_document()) == sample_pdf
     assert render_submission_pdf(make_document(reference="WER-2026-000124")) != sample_pdf
+
+
+def test_another_process_renders_the_same_bytes(sample_pdf: bytes) -> None:
+    """Byte-identical across processes and hash seeds, as a re-render by another worker must be."""
+    script = (
+        "import hashlib, sys; sys.path.insert(0, sys.argv[1]);"
+        "from document_samples import make_document;"
+        "from app.documents import render_submission_pdf;"
+        "print(hashlib.sha256(render_submission_pdf(make_document())).hexdigest())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(Path(__file__).parent)],
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert result.stdout.strip() == hashlib.sha256(sample_pdf).hexdigest()
 
 
 def test_injected_gettext_translates_fixed_texts(pdf_text: TextOf) -> None:
