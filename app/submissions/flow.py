@@ -30,7 +30,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import CombinedMultiDict, FileStorage
-from werkzeug.routing import BuildError
 from wtforms import Form, StringField
 from wtforms.validators import InputRequired, Length, Regexp
 
@@ -199,12 +198,9 @@ def _conditions(form: StepForm, names: Iterable[str]) -> dict[str, dict[str, Any
     return found
 
 
-def _privacy_url() -> str | None:
+def _privacy_url() -> str:
     """The commune's privacy notice, which consent fields link to."""
-    try:
-        return url_for("content.page", path=PRIVACY_PAGE_PATH)
-    except BuildError:
-        return None
+    return url_for("content.page", path=PRIVACY_PAGE_PATH)
 
 
 def _render_step(
@@ -214,8 +210,7 @@ def _render_step(
     answers: dict[str, Any],
     *,
     return_to_check: bool,
-    status: int = 200,
-) -> tuple[str, int]:
+) -> str:
     steps = _steps(offered.spec, answers)
     names = [s.name for s in steps]
     position = names.index(step.name)
@@ -227,30 +222,25 @@ def _render_step(
         back_url = url_for("catalogue.detail", service=offered.slug)
     action = _step_url(offered.slug, step.name, return_to_check=return_to_check)
     layout = form.layout()
-    return (
-        render_template(
-            "submissions/flow/step.html",
-            service=offered,
-            step=step,
-            form=form,
-            layout=layout,
-            fieldset_conditions=_conditions(form, (fieldset.name for fieldset, _fields in layout)),
-            field_conditions=_conditions(
-                form, (field.name for _fieldset, fields in layout for field in fields)
-            ),
-            uploads={name: form.existing_files(name) for name in form.field_specs},
-            privacy_url=_privacy_url(),
-            position=position + 1,
-            step_count=len(steps),
-            back_url=back_url,
-            action=action,
-        ),
-        status,
+    return render_template(
+        "submissions/flow/step.html",
+        service=offered,
+        step=step,
+        form=form,
+        layout=layout,
+        fieldset_conditions=_conditions(form, (fieldset.name for fieldset, _fields in layout)),
+        field_conditions=_conditions(form, (field.name for _fieldset, fields in layout for field in fields)),
+        uploads={name: form.existing_files(name) for name in form.field_specs},
+        privacy_url=_privacy_url(),
+        position=position + 1,
+        step_count=len(steps),
+        back_url=back_url,
+        action=action,
     )
 
 
 @bp.route("/apply/<step>", methods=["GET", "POST"])
-def step(service: str, step: str) -> Response | tuple[str, int]:
+def step(service: str, step: str) -> Response | str:
     offered = _service(service)
     spec = offered.spec
     assert spec.form is not None

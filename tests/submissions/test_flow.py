@@ -306,3 +306,30 @@ def test_the_service_page_offers_to_continue_a_draft(client: FlaskClient, site: 
     client.post(url(site, "/apply/person"), data=PERSON)
     assert "Antrag fortsetzen" in client.get(url(site)).get_data(as_text=True)
     assert location(client.get(url(site, "/apply"))).endswith("/apply/anliegen")
+
+
+def test_consent_links_the_communes_privacy_notice(client: FlaskClient, site: Site) -> None:
+    client.post(url(site, "/apply/person"), data=PERSON)
+    client.post(url(site, "/apply/anliegen"), data={"art": "laerm"})
+    page = client.get(url(site, "/apply/abschluss")).get_data(as_text=True)
+    assert '<a href="/teststadt/datenschutz">Datenschutzerklärung</a>' in page
+    assert 'aria-describedby="datenschutz-hint"' in page
+    response = client.post(url(site, "/apply/abschluss"), data={})
+    assert 'href="#datenschutz"' in response.get_data(as_text=True)
+
+
+def test_a_date_is_asked_as_day_month_year_in_a_fieldset(client: FlaskClient, site: Site) -> None:
+    client.post(url(site, "/apply/person"), data=PERSON)
+    page = client.get(url(site, "/apply/anliegen")).get_data(as_text=True)
+    group = page[page.index('data-field="seit"') :]
+    group = group[: group.index("</fieldset>")]
+    assert '<fieldset class="fieldset" role="group"' in group
+    assert '<legend class="legend">Seit wann?' in group
+    for part, label in (("day", "Tag"), ("month", "Monat"), ("year", "Jahr")):
+        assert f'<label class="label" for="seit-{part}">{label}</label>' in group
+        assert f'name="seit-{part}"' in group
+    response = client.post(
+        url(site, "/apply/anliegen"), data={"art": "laerm", "seit-day": "31", "seit-month": "2"}
+    )
+    page = response.get_data(as_text=True)
+    assert 'href="#seit-day"' in page and 'id="seit-day-error"' in page
