@@ -2,8 +2,8 @@
 
 Registered in pyproject.toml as the "formspec" extractor; a babel.cfg section
 ``[formspec: forms/**.yaml]`` makes ``pybabel extract`` collect titles, labels, hints,
-option labels, legends, help and description texts. Legal citations, names and values
-are not translated.
+option labels, legends, topics, help and description texts. Legal citations, names and
+values are not translated.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ TRANSLATABLE_KEYS = frozenset(
         "description",
         "audience",
         "processing_time",
+        "topic",
         "intro",
         "legend",
         "label",
