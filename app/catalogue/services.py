@@ -32,6 +32,15 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "catalogue"
 #: How many services a commune's home page features at most.
 FEATURED_LIMIT = 3
+
+
+def N_(message: str) -> str:
+    """Mark text for translation that is translated where it is shown, not here."""
+    return message
+
+
+#: The label of a base fee a commune sets for a service that has none of its own.
+BASE_FEE_LABEL = N_("Gebühr")
 #: Services whose page names the commune's Leitweg-IDs (the buyer reference of e-invoices).
 INVOICE_SERVICES = frozenset({"e-rechnung"})
 
@@ -130,7 +139,7 @@ def apply_fee_override(spec: ServiceSpec, fee_override: Decimal | None) -> Servi
             rules[index] = dataclasses.replace(rule, amount=fee_override)
             break
     else:
-        rules.insert(0, FeeRule(label="Gebühr", amount=fee_override))
+        rules.insert(0, FeeRule(label=BASE_FEE_LABEL, amount=fee_override))
     return dataclasses.replace(spec, fees=dataclasses.replace(fees, rules=tuple(rules)))
 
 
