@@ -62,8 +62,8 @@ from app.formspec.values import (
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()/.\-]*[0-9]$")
-_POSTAL_CODE = re.compile(r"^\d{5}$")
-_HOUSE_NUMBER = re.compile(r"^\d{1,4}\s?[a-zA-Z]?(\s?[-/]\s?\d{0,4}\s?[a-zA-Z]?)?$")
+_POSTAL_CODE = re.compile(r"^[0-9]{5}$")
+_HOUSE_NUMBER = re.compile(r"^[0-9]{1,4}\s?[a-zA-Z]?(\s?[-/]\s?[0-9]{0,4}\s?[a-zA-Z]?)?$")
 _CACHE_SIZE = 512
 
 
@@ -292,7 +292,7 @@ class SpecValidator:
 
     def _check_email(self, form: StepForm, field: Field, _: Gettext) -> str | None:
         value = self._text(field, _)
-        if value is not None and not _EMAIL.match(value):
+        if value is not None and not _EMAIL.fullmatch(value):
             raise StopValidation(
                 _("Geben Sie eine E-Mail-Adresse im richtigen Format an, z. B. name@example.de.")
             )
@@ -300,7 +300,7 @@ class SpecValidator:
 
     def _check_phone(self, form: StepForm, field: Field, _: Gettext) -> str | None:
         value = self._text(field, _)
-        if value is not None and (not _PHONE.match(value) or sum(c.isdigit() for c in value) < 5):
+        if value is not None and (not _PHONE.fullmatch(value) or sum(c.isdigit() for c in value) < 5):
             raise StopValidation(
                 _("Geben Sie eine Telefonnummer an, z. B. 033398 12345 oder +49 33398 12345.")
             )
@@ -544,7 +544,7 @@ class SpecValidator:
 
     def _check_postal_code(self, form: StepForm, field: Field, _: Gettext) -> str | None:
         value = self._text(field, _)
-        if value is not None and not _POSTAL_CODE.match(value):
+        if value is not None and not _POSTAL_CODE.fullmatch(value):
             raise StopValidation(_("Geben Sie eine Postleitzahl mit fünf Ziffern an, z. B. 16356."))
         return value
 
@@ -564,9 +564,9 @@ class SpecValidator:
             raise StopValidation(_("Geben Sie die Straße an."))
         if not parts["house_number"]:
             raise StopValidation(_("Geben Sie die Hausnummer an."))
-        if not _HOUSE_NUMBER.match(parts["house_number"]):
+        if not _HOUSE_NUMBER.fullmatch(parts["house_number"]):
             raise StopValidation(_("Geben Sie die Hausnummer an, z. B. 12 oder 12a."))
-        if not _POSTAL_CODE.match(parts["postal_code"]):
+        if not _POSTAL_CODE.fullmatch(parts["postal_code"]):
             raise StopValidation(_("Geben Sie eine Postleitzahl mit fünf Ziffern an, z. B. 16356."))
         if not parts["town"]:
             raise StopValidation(_("Geben Sie den Ort an."))

@@ -28,7 +28,7 @@ _ADDRESS = {
     "properties": {
         "street": {"type": "string", "minLength": 1, "maxLength": 100, "title": "Straße"},
         "house_number": {"type": "string", "minLength": 1, "maxLength": 100, "title": "Hausnummer"},
-        "postal_code": {"type": "string", "pattern": r"^\d{5}$", "title": "Postleitzahl"},
+        "postal_code": {"type": "string", "pattern": r"^[0-9]{5}$", "title": "Postleitzahl"},
         "town": {"type": "string", "minLength": 1, "maxLength": 100, "title": "Ort"},
     },
     "required": ["street", "house_number", "postal_code", "town"],
@@ -87,14 +87,14 @@ def field_schema(spec: FieldSpec) -> dict[str, Any]:
             schema["maximum"] = int(spec.max_value)
     elif kind is FieldType.DECIMAL:
         places = spec.places if spec.places is not None else 2
-        fraction = rf"(\.\d{{1,{places}}})?" if places else ""
-        schema = {"type": "string", "pattern": rf"^-?\d+{fraction}$"}
+        fraction = rf"(\.[0-9]{{1,{places}}})?" if places else ""
+        schema = {"type": "string", "pattern": rf"^-?[0-9]+{fraction}$"}
     elif kind is FieldType.MONEY:
-        schema = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "x-currency": "EUR"}
+        schema = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "x-currency": "EUR"}
     elif kind is FieldType.DATE:
-        schema = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+        schema = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
     elif kind is FieldType.TIME:
-        schema = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}
+        schema = {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"}
     elif kind in (FieldType.SELECT, FieldType.RADIO):
         schema = {"type": "string", "oneOf": [{"const": o.value, "title": o.label} for o in spec.options]}
     elif kind is FieldType.MULTICHECKBOX:
@@ -120,7 +120,7 @@ def field_schema(spec: FieldSpec) -> dict[str, Any]:
     elif kind is FieldType.IBAN:
         schema = {"type": "string", "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"}
     elif kind is FieldType.POSTAL_CODE:
-        schema = {"type": "string", "pattern": r"^\d{5}$"}
+        schema = {"type": "string", "pattern": r"^[0-9]{5}$"}
     else:
         schema = dict(_ADDRESS)
     schema["title"] = spec.label

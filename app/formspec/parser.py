@@ -139,9 +139,9 @@ DEFAULT_MAX_FILES = 10
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_LEIKA = re.compile(r"^\d{14}$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_SIZE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(B|KB|MB|kB)?\s*$")
+_LEIKA = re.compile(r"^[0-9]{14}$")
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+_SIZE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*(B|KB|MB|kB)?\s*$")
 _SIZE_UNITS = {None: 1, "B": 1, "KB": 1024, "kB": 1024, "MB": 1024 * 1024}
 
 KNOWN_MEDIA_TYPES = frozenset({kind.mime for kind in filetype.types} | TEXT_MEDIA_TYPES)

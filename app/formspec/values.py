@@ -13,8 +13,8 @@ from typing import Any
 
 from stdnum import iban as stdnum_iban
 
-_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
-_TIME_INPUT = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+_GROUPED = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$")
+_TIME_INPUT = re.compile(r"^([0-9]{1,2})[:.]([0-9]{2})$")
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -39,7 +39,7 @@ def parse_number(text: str) -> Decimal | None:
         if not _GROUPED.match(cleaned.lstrip("+-")):
             return None
         cleaned = cleaned.replace(".", "")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
+    if not re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", cleaned):
         return None
     try:
         number = Decimal(cleaned)
@@ -62,7 +62,7 @@ def format_number(value: Decimal | str, places: int) -> str:
 
 def parse_time(text: str) -> dt.time | None:
     """A time of day typed as 14:30, 8:05 or 14.30; None otherwise."""
-    match = _TIME_INPUT.match(text.strip())
+    match = _TIME_INPUT.fullmatch(text.strip())
     if not match:
         return None
     hour, minute = int(match.group(1)), int(match.group(2))
@@ -73,7 +73,7 @@ def parse_time(text: str) -> dt.time | None:
 
 def parse_date_parts(day: str, month: str, year: str) -> dt.date | None:
     """The date typed into day, month and year inputs (a four-digit year); None if impossible."""
-    if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+    if not all(part.isascii() and part.isdigit() for part in (day, month, year)) or len(year) != 4:
         return None
     try:
         return dt.date(int(year), int(month), int(day))
