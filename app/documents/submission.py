@@ -131,7 +131,8 @@ class SubmissionTemplate(DocumentTemplate):
                 for line in document.fee_lines]
         data.append(table_row([(_("Gesamt"), styles.label, label_width - CELL_PADDING),
                                (money(document.total, document.language), styles.label_right, amount_width)]))
-        table = Table(data, colWidths=[label_width, amount_width], style=ROW_STYLE, hAlign="LEFT")
+        table = Table(data, colWidths=[label_width, amount_width], style=ROW_STYLE, hAlign="LEFT",
+                      splitInRow=1)
         table.setStyle([
             *column_styles([styles.value, styles.value_right]),
             # The total row is bold in both columns.

@@ -96,6 +96,20 @@ def heading(text: str, style: ParagraphStyle, room: float = HEADING_ROOM) -> lis
     return [CondPageBreak(room), Paragraph(markup(text), style)]
 
 
+def shortened(text: str, font: str, size: float, width: float) -> str:
+    """The text cut with an ellipsis where it would run past ``width`` (for single-line places)."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    keep, drop = 0, len(text)
+    while keep < drop:
+        middle = (keep + drop + 1) // 2
+        if stringWidth(text[:middle] + "…", font, size) <= width:
+            keep = middle
+        else:
+            drop = middle - 1
+    return text[:keep] + "…"
+
+
 def fits(text: str, style: ParagraphStyle, width: float) -> bool:
     """Whether every line of the plain text fits into ``width`` in the style's font."""
     return all(stringWidth(line, style.fontName, style.fontSize) <= width for line in text.split("\n"))
@@ -294,21 +308,26 @@ class DocumentTemplate(ABC):
         if arms is not None:
             cells.append(arms)
             widths.append(ARMS_MAX_WIDTH + 4 * mm)
-        right_width = QR_SIZE if self.qr_payload else 0
+        right_width = QR_SIZE + 4 * mm if self.qr_payload else 0
+        middle_width = CONTENT_WIDTH - sum(widths) - right_width
         # A one-column table rather than a list of flowables: reportlab deep-copies a list cell on
         # every wrap, which made the letterhead the costliest part of the page.
-        cells.append(Table([[line] for line in lines], style=[TABLE_FONT, *NO_PADDING], hAlign="LEFT"))
-        widths.append(CONTENT_WIDTH - sum(widths) - right_width)
+        cells.append(Table([[line] for line in lines], colWidths=[middle_width],
+                           style=[TABLE_FONT, *NO_PADDING], hAlign="LEFT", splitInRow=1))
+        widths.append(middle_width)
         if self.qr_payload:
             cells.append(qr_flowable(self.qr_payload))
             widths.append(right_width)
-        table = Table([cells], colWidths=widths, hAlign="LEFT")
+        # Split within the row, so that even an absurdly long name cannot make the page overflow.
+        table = Table([cells], colWidths=widths, hAlign="LEFT", splitInRow=1)
         table.setStyle([
             TABLE_FONT,
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             *NO_PADDING,
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm),
             ("LINEBELOW", (0, 0), (-1, -1), 0.75, RULE),
+            # The QR code (if any) sits flush with the right margin.
+            ("ALIGN", (-1, 0), (-1, 0), "RIGHT"),
         ])
         return [table]
 
@@ -322,10 +341,11 @@ class DocumentTemplate(ABC):
         canvas.setFillColor(MUTED)
         canvas.setFont(REGULAR, 7.5)
         baseline = MARGIN - 4 * mm
-        canvas.drawString(MARGIN, baseline, printable(f"{self.letterhead.name} · {self.reference}"))
-        canvas.drawRightString(
-            PAGE_WIDTH - MARGIN, baseline, _("Seite %(page)d von %(pages)d") % {"page": page, "pages": pages}
-        )
+        numbering = _("Seite %(page)d von %(pages)d") % {"page": page, "pages": pages}
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, baseline, numbering)
+        room = CONTENT_WIDTH - stringWidth(numbering, REGULAR, 7.5) - 5 * mm
+        issuer = printable(f"{self.letterhead.name} · {self.reference}")
+        canvas.drawString(MARGIN, baseline, shortened(issuer, REGULAR, 7.5, room))
         canvas.restoreState()
 
     def render(self, *, pdfa: bool = True) -> bytes:

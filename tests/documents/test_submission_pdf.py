@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 
@@ -24,7 +25,9 @@ from app.documents import (
     AnswerGroup,
     AnswerRow,
     AnswerSection,
+    AttachmentEntry,
     DocumentTemplate,
+    FeeLine,
     Letterhead,
     SubmissionTemplate,
     extract_embedded_files,
@@ -268,3 +271,25 @@ def test_no_page_ends_with_a_heading(pdf_text: TextOf) -> None:
                  if line.strip() and REFERENCE not in line and not line.startswith("Seite ")]
         if lines:
             assert not lines[-1].startswith(("Schritt ", "Gruppe ")), lines[-3:]
+
+
+@pytest.mark.parametrize(
+    "part", ["commune", "office", "service", "section", "legend", "label", "fee", "file"]
+)
+def test_absurdly_long_texts_anywhere_still_render(part: str, pdf_text: TextOf) -> None:
+    """No input text, however long, makes reportlab give up on the layout (LayoutError)."""
+    long = "Sehr langer Text " * 600
+    base = make_document()
+    changes = {
+        "commune": {"letterhead": replace(base.letterhead, name=long, address_lines=(long,))},
+        "office": {"office_name": long},
+        "service": {"service_title": long},
+        "section": {"sections": (AnswerSection(long, (AnswerGroup(None, (AnswerRow("a", "b"),)),)),)},
+        "legend": {"sections": (AnswerSection("S", (AnswerGroup(long, (AnswerRow("a", "b"),)),)),)},
+        "label": {"sections": (AnswerSection("S", (AnswerGroup(None, (AnswerRow(long, "b"),)),)),)},
+        "fee": {"fee_lines": (FeeLine(long, Decimal("1.00")),)},
+        "file": {"attachments": (AttachmentEntry(long, "application/pdf", 1, SHA256),)},
+    }[part]
+    pdf = render_submission_pdf(make_document(**changes))
+    assert _pages(pdf) > 1
+    assert "Sehr langer Text" in pdf_text(pdf)
