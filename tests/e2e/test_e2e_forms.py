@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import LANGUAGES, Portal, check_accessible, offered_forms
+from e2e_support import LANGUAGES, Portal, check_accessible, check_reflows, offered_forms
 from form_walk import fill_step
 
 from app.formspec import load_catalogue
@@ -37,8 +38,15 @@ def _continue(page: Any) -> None:
         page.locator("main form button[type=submit]:not([name])").click()
 
 
-def walk_form(page: Any, spec: ServiceSpec, label: str, *, make_mistake: bool) -> list[str]:
-    """From the first step to the check page; returns the step names visited."""
+def walk_form(
+    page: Any,
+    spec: ServiceSpec,
+    label: str,
+    *,
+    make_mistake: bool,
+    check: Callable[[Any, str], None] = check_accessible,
+) -> list[str]:
+    """From the first step to the check page, ``check``-ing each step; returns the steps visited."""
     assert spec.form is not None
     today = dt.date.today()
     visited: list[str] = []
@@ -48,7 +56,7 @@ def walk_form(page: Any, spec: ServiceSpec, label: str, *, make_mistake: bool) -
             break
         step = spec.form.step(match["step"])
         assert step is not None, f"{label}: unknown step in {page.url}"
-        check_accessible(page, f"{label} step {step.name}")
+        check(page, f"{label} step {step.name}")
         if make_mistake and not visited:
             _continue(page)
             assert page.locator("[aria-invalid=true]").count(), f"{label}: no field marked invalid"
@@ -57,7 +65,7 @@ def walk_form(page: Any, spec: ServiceSpec, label: str, *, make_mistake: bool) -
             summary = page.locator("[data-error-summary]")
             assert summary.is_visible()
             assert page.evaluate("() => document.activeElement.hasAttribute('data-error-summary')")
-            check_accessible(page, f"{label} step {step.name} with errors")
+            check(page, f"{label} step {step.name} with errors")
         visited.append(step.name)
         fill_step(page, step, today)
         _continue(page)
@@ -110,3 +118,13 @@ def test_citizen_walks_from_portal_home_to_status_page(
     walk_form(page, spec, f"walk {WALK_SERVICE} ({lang})", make_mistake=True)
     submit_and_follow(page, portal, f"walk {WALK_SERVICE} ({lang})")
     assert page.locator("html").get_attribute("lang") == lang
+
+
+def test_form_pages_reflow_at_400_percent_zoom(
+    narrow_page: Any, portal: Portal, offers: dict[str, tuple[str, ServiceSpec]]
+) -> None:
+    """Every step (with its error state) and the check page need no sideways scrolling at 320 px."""
+    commune, spec = offers[WALK_SERVICE]
+    narrow_page.goto(portal.href(f"/{commune}/services/{WALK_SERVICE}/apply", "pl"))
+    walk_form(narrow_page, spec, f"reflow {WALK_SERVICE}", make_mistake=True, check=check_reflows)
+    check_reflows(narrow_page, f"reflow {WALK_SERVICE} check page")

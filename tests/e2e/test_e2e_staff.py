@@ -1,0 +1,45 @@
+"""The staff workspace's way in: the login page and, once signed in, the start page and the
+inbox pass axe-core (WCAG 2.1 A and AA)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from e2e_support import LANGUAGES, Portal, check_accessible
+
+from app.staff.demo import ASSOCIATION_ADMIN_EMAIL, DEMO_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def _sign_in(page: Any, portal: Portal, email: str) -> None:
+    page.goto(portal.href("/staff/login", "de"))
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+    assert "/staff/login" not in page.url, f"signing in as {email} failed: {page.url}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_staff_login_page_is_accessible(page: Any, portal: Portal, lang: str) -> None:
+    response = page.goto(portal.href("/staff/login", lang))
+    assert response is not None and response.ok
+    assert page.locator("html").get_attribute("lang") == lang
+    check_accessible(page, f"staff login ({lang})")
+
+
+def test_staff_login_errors_are_accessible(page: Any, portal: Portal) -> None:
+    page.goto(portal.href("/staff/login", "de"))
+    page.locator("input[name=email]").fill(ASSOCIATION_ADMIN_EMAIL)
+    page.locator("input[name=password]").fill("falsches-Passwort-1")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+    assert "/staff/login" in page.url
+    check_accessible(page, "staff login with an error")
+
+
+def test_staff_start_page_is_accessible(page: Any, portal: Portal) -> None:
+    _sign_in(page, portal, ASSOCIATION_ADMIN_EMAIL)
+    check_accessible(page, "staff start page")
