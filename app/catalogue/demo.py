@@ -105,13 +105,13 @@ def load_demo() -> list[str]:
     for commune_slug, slugs in DEMO_CHOICES.items():
         commune = db.session.scalar(select(Commune).where(Commune.slug == commune_slug))
         if commune is None:
-            messages.append(f"catalogue: commune {commune_slug} missing, no services switched on")
+            messages.append(f"commune {commune_slug} missing, no services switched on")
             continue
         added = 0
         for position, slug in enumerate(slugs):
             spec = catalogue.get(slug, commune_slug)
             if spec is None:
-                messages.append(f"catalogue: service {slug} not in forms/, skipped for {commune_slug}")
+                messages.append(f"service {slug} not in forms/, skipped for {commune_slug}")
                 continue
             exists = db.session.scalar(
                 select(CommuneService.id).where(
@@ -123,7 +123,7 @@ def load_demo() -> list[str]:
             office = _office_for(commune, spec.office_kind)
             if office is None:
                 messages.append(
-                    f"catalogue: {commune_slug} has no office of kind {spec.office_kind!r} for {slug}"
+                    f"{commune_slug} has no office of kind {spec.office_kind!r} for {slug}"
                 )
             choice = CommuneService(
                 commune_id=commune.id,
@@ -138,6 +138,6 @@ def load_demo() -> list[str]:
                 choice.email_to = WERNEUCHEN_EMAIL
             db.session.add(choice)
             added += 1
-        messages.append(f"catalogue: {commune_slug} offers {added} more services")
+        messages.append(f"{commune_slug} offers {added} more services")
     db.session.commit()
     return messages
