@@ -84,7 +84,7 @@ def make_pdfa3(
 ) -> bytes:
     """Turn a PDF drawn by reportlab (with embedded fonts, no transparency) into PDF/A-3b.
 
-    ``created_at`` (aware) is the creation, modification and metadata date. The file's /ID is
+    ``created_at`` (aware) is the creation and modification date. The file's /ID is
     derived from its content, so the same input always gives the same bytes. Not checked here:
     that the drawn content itself is conforming; the portal's templates take care of that.
     """
@@ -127,6 +127,9 @@ def make_pdfa3(
 
 
 def extract_embedded_files(pdf_bytes: bytes) -> dict[str, bytes]:
-    """The files embedded in a PDF, by file name (empty for a PDF without any)."""
+    """The files embedded in a PDF, by file name (empty for a PDF without any).
+
+    Bytes that are not a readable PDF raise ``pikepdf.PdfError``.
+    """
     with pikepdf.open(BytesIO(pdf_bytes)) as pdf:
         return {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}

@@ -20,6 +20,7 @@ from .template import (
     heading,
     markup,
     table_row,
+    untranslated,
 )
 
 LABEL_WIDTH = 0.36 * CONTENT_WIDTH
@@ -56,7 +57,7 @@ class SubmissionTemplate(DocumentTemplate):
 
     @staticmethod
     def _subject(document: SubmissionDocument, gettext: Gettext | None) -> str:
-        _ = gettext or (lambda message: message)
+        _ = gettext or untranslated
         return _("Antrag %(reference)s: %(service)s") % {
             "reference": document.reference,
             "service": document.service_title,

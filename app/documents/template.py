@@ -77,7 +77,8 @@ def prepare_reportlab() -> None:
     rl_config.useA85 = 0
 
 
-def _identity(message: str) -> str:
+def untranslated(message: str) -> str:
+    """The default ``gettext``: the German source text as it is."""
     return message
 
 
@@ -278,7 +279,7 @@ class DocumentTemplate(ABC):
         self.created_at = created_at
         self.language = language
         self.qr_payload = qr_payload
-        self.gettext: Gettext = gettext or _identity
+        self.gettext: Gettext = gettext or untranslated
         self.styles = document_styles()
 
     @abstractmethod
