@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from io import BytesIO
 
 import pikepdf
+import pytest
 from document_samples import DATA_JSON, SCHEMA_JSON, make_document
 from reportlab.pdfgen.canvas import Canvas
 
@@ -163,3 +164,8 @@ def test_without_pdfa_the_plain_drawing_carries_no_files() -> None:
     assert extract_embedded_files(pdf) == {}
     with _open(pdf) as document:
         assert document.open_metadata().pdfa_status == ""
+
+
+def test_extracting_from_bytes_that_are_no_pdf_raises_pdf_error() -> None:
+    with pytest.raises(pikepdf.PdfError):
+        extract_embedded_files(b"not a pdf")

@@ -96,6 +96,13 @@ def test_without_fees_says_so(pdf_text: TextOf) -> None:
     assert "Für diese Leistung fallen keine Gebühren an." in pdf_text(pdf)
 
 
+def test_fee_text_that_cannot_be_computed_is_shown(pdf_text: TextOf) -> None:
+    pdf = render_submission_pdf(make_document(fee_lines=(), fee_total=None, fee_note="Gebühr nach Aufwand"))
+    text = pdf_text(pdf)
+    assert "Gebühr nach Aufwand" in text
+    assert "keine Gebühren" not in text
+
+
 def test_attachment_list_shows_size_and_sha256(sample_pdf: bytes, pdf_text: TextOf) -> None:
     text = pdf_text(sample_pdf)
     assert "wohnungsgeberbestaetigung.pdf" in text
