@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -92,10 +93,21 @@ def missing_steps(service: ServiceSpec, answers: Mapping[str, Any]) -> list[str]
 
 
 def display_text(spec: FieldSpec, value: Any, gettext: Gettext | None = None, locale: str = "de") -> str:
-    """An answer as people read it, in ``locale`` (options and yes/no through gettext)."""
+    """An answer as people read it, in ``locale`` (options and yes/no through gettext).
+
+    A stored value that does not fit the field (an answer to an older form version) is
+    shown as it is rather than failing the page or PDF.
+    """
     _ = gettext or untranslated
     if value is None or value in ("", []):
         return str(_("Keine Angabe"))
+    try:
+        return _formatted(spec, value, _, locale)
+    except (ArithmeticError, AttributeError, TypeError, ValueError):
+        return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+
+
+def _formatted(spec: FieldSpec, value: Any, _: Gettext, locale: str) -> str:
     kind = spec.type
     if kind in BOOLEAN_TYPES:
         return str(_("Ja") if value is True else _("Nein"))
