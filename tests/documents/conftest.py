@@ -12,9 +12,10 @@ import subprocess
 from collections.abc import Callable
 
 import pytest
-from document_samples import make_document
 
 from app.documents import render_submission_pdf
+
+from .samples import make_document
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from document_samples import make_document
 
 from app.documents import FeeLine
 from app.documents.fonts import printable
 from app.documents.formatting import file_size, local_time, money
+
+from .samples import make_document
 
 
 def test_money_is_german_euro() -> None:

@@ -13,7 +13,6 @@ from io import BytesIO
 
 import pikepdf
 import pytest
-from document_samples import DATA_JSON, SCHEMA_JSON, make_document
 from reportlab.pdfgen.canvas import Canvas
 
 from app.documents import (
@@ -24,6 +23,8 @@ from app.documents import (
     render_submission_pdf,
 )
 from app.documents.pdfa import srgb_profile
+
+from .samples import DATA_JSON, SCHEMA_JSON, make_document
 
 
 def _open(pdf: bytes) -> pikepdf.Pdf:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from document_samples import GERMAN, POLISH, REFERENCE, SHA256, SORBIAN, make_document, many_rows, png_bytes
 from PIL import Image
 from reportlab.graphics.barcode.qr import QrCode
 from reportlab.platypus import Paragraph
@@ -33,6 +32,8 @@ from app.documents import (
     extract_embedded_files,
     render_submission_pdf,
 )
+
+from .samples import GERMAN, POLISH, REFERENCE, SHA256, SORBIAN, make_document, many_rows, png_bytes
 
 TextOf = Callable[[bytes], str]
 
@@ -203,12 +204,12 @@ def test_another_process_renders_the_same_bytes(sample_pdf: bytes) -> None:
     """Byte-identical across processes and hash seeds, as a re-render by another worker must be."""
     script = (
         "import hashlib, sys; sys.path.insert(0, sys.argv[1]);"
-        "from document_samples import make_document;"
+        "from documents.samples import make_document;"
         "from app.documents import render_submission_pdf;"
         "print(hashlib.sha256(render_submission_pdf(make_document())).hexdigest())"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script, str(Path(__file__).parent)],
+        [sys.executable, "-c", script, str(Path(__file__).parent.parent)],
         env={**os.environ, "PYTHONHASHSEED": "12345"},
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""Sample submissions for the document tests (imported by the tests and their conftest)."""
+"""Sample submissions for the document tests."""
 
 from __future__ import annotations
 
