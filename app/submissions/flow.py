@@ -354,10 +354,12 @@ def _render_check(
     offered: OfferedService, draft: Draft, *, notice: str | None = None, status: int = 200
 ) -> tuple[str, int]:
     sections = summarise(offered.spec, draft.answers, gettext=_l, locale=current_language())
+    last_step = _steps(offered.spec, draft.answers)[-1].name
     return (
         render_template(
             "submissions/flow/check.html",
             service=offered,
+            back_url=_step_url(offered.slug, last_step),
             sections=sections,
             fees=offered.fees(draft.answers),
             honeypot_field=HONEYPOT_FIELD,

@@ -110,6 +110,7 @@ def test_complete_walk_with_condition_and_upload_reaches_check(client: FlaskClie
 
     page = client.get(url(site, "/check")).get_data(as_text=True)
     assert "<h1>Ihre Angaben prüfen</h1>" in page
+    assert f'<a class="back-link" href="/teststadt/services/{PROBE}/apply/abschluss">' in page
     for text in ("Erika Mustermann", "Muster GmbH", "foto.png", "Angaben zur Firma", "Ihr Anliegen"):
         assert text in page, text
     assert f'href="/teststadt/services/{PROBE}/apply/firma?return=check"' in page
