@@ -43,6 +43,7 @@ from app.staff.forms import (
     PasswordChangeForm,
     PasswordConfirmForm,
 )
+from app.staff.inbox.views import bp as inbox_bp
 from app.staff.models import AuditAction, User
 from app.staff.navigation import commune_links
 from app.staff.passwords import PasswordPolicyError
@@ -51,6 +52,7 @@ from app.staff.services import AccountError, LoginOutcome, LoginResult
 from app.timeutil import BERLIN, utcnow
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+bps = [bp, inbox_bp]
 
 #: Session key of a login that passed the password and waits for the second factor.
 PENDING_KEY = "staff_pending_login"

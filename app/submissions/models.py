@@ -95,6 +95,7 @@ class Submission(db.Model):
         UniqueConstraint("commune_id", "reference_year", "reference_number"),
         Index("ix_submission_office_status_submitted", "office_id", "status", "submitted_at", "id"),
         Index("ix_submission_commune_submitted", "commune_id", "submitted_at", "id"),
+        Index("ix_submission_commune_status_submitted", "commune_id", "status", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,7 +121,9 @@ class Submission(db.Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    assignee_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
+    )
     pdf_key: Mapped[str | None] = mapped_column(String(64))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     pdf_size: Mapped[int | None] = mapped_column(Integer)

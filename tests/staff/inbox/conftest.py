@@ -1,0 +1,31 @@
+"""Fixtures of the inbox tests: the served test service and two communes offering it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from app.formspec import ServiceSpec
+
+from .builders import Place, inbox_service, make_place
+
+
+@pytest.fixture
+def service(app: Flask, tmp_path: Path) -> Iterator[ServiceSpec]:
+    with inbox_service(app, tmp_path / "forms") as spec:
+        yield spec
+
+
+@pytest.fixture
+def place(service: ServiceSpec) -> Place:
+    """Commune A with offices A (receives the service) and B."""
+    return make_place(service)
+
+
+@pytest.fixture
+def foreign(service: ServiceSpec) -> Place:
+    """Commune B, also offering the service."""
+    return make_place(service)
