@@ -91,6 +91,13 @@ class ResumeEmailForm(Form):
     )
 
 
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Answers and resume links are personal: no browser or proxy cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # --- lookups --------------------------------------------------------------------------
 
 

@@ -288,8 +288,11 @@ def test_an_earlier_upload_is_listed_and_kept_when_no_new_file_is_sent(
     assert only_draft().answers["bild"]["filename"] == "foto.png"
 
 
-def test_steps_answer_no_store_cache_header(client: FlaskClient, site: Site) -> None:
+def test_flow_pages_are_never_cached(client: FlaskClient, site: Site) -> None:
     assert client.get(url(site, "/apply/person")).headers["Cache-Control"] == "no-store"
+    walk_to_check(client, site)
+    assert client.get(url(site, "/check")).headers["Cache-Control"] == "no-store"
+    assert client.get(url(site, "/save")).headers["Cache-Control"] == "no-store"
 
 
 def test_the_draft_cookie_is_httponly_lax_scoped_and_outlives_the_browser(
