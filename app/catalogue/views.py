@@ -14,7 +14,7 @@ from app.catalogue.services import (
     search_services,
 )
 from app.formspec import data_schema
-from app.submissions.drafts import DRAFT_COOKIE
+from app.submissions.drafts import DRAFT_COOKIE, find_draft
 from app.tenancy.web import commune_blueprint, current_commune
 
 bp = commune_blueprint("catalogue", __name__, "/services")
@@ -47,11 +47,12 @@ def index() -> str:
 @bp.get("/<service>")
 def detail(service: str) -> str:
     offered = _service_or_404(service)
+    draft = find_draft(request.cookies.get(DRAFT_COOKIE), current_commune(), offered.slug)
     return render_template(
         "catalogue/detail.html",
         service=offered,
         spec=offered.priced_spec,
-        has_draft=bool(request.cookies.get(DRAFT_COOKIE)),
+        has_draft=draft is not None and draft.submission_id is None,
     )
 
 

@@ -123,6 +123,7 @@ def test_an_unknown_or_expired_resume_link_says_so(client: FlaskClient, site: Si
     draft.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert client.get(url(site, f"/apply?resume={token}")).status_code == 404
+    assert "Antrag fortsetzen" not in client.get(url(site)).get_data(as_text=True)
     assert location(client.get(url(site, "/apply/anliegen"))).endswith("/apply/person")
 
 
