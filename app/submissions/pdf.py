@@ -19,6 +19,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import documents
 from app.catalogue.models import CommuneService
@@ -39,15 +40,22 @@ ERROR_LENGTH = 2000
 
 
 @functools.lru_cache(maxsize=128)
-def _service_from_source(version: str, source_json: str) -> ServiceSpec:
-    # Keyed by version: a definition never changes once kept, so parsing it once is enough.
-    return ServiceSpec.from_source(json.loads(source_json))
+def _kept_service(version: str) -> ServiceSpec:
+    # A kept definition never changes, so each version is parsed once per process.
+    definition = db.session.get(FormDefinition, version)
+    if definition is None:
+        raise LookupError(f"no form definition {version}")
+    return ServiceSpec.from_source(definition.source)
+
+
+@functools.lru_cache(maxsize=128)
+def _schema_json(version: str) -> bytes:
+    return json.dumps(data_schema(_kept_service(version)), ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def service_of(submission: Submission) -> ServiceSpec:
     """The service definition exactly as the submission was filled against it."""
-    definition: FormDefinition = submission.definition
-    return _service_from_source(definition.version, json.dumps(definition.source, sort_keys=True))
+    return _kept_service(submission.form_version)
 
 
 def _coat_of_arms(commune: Commune) -> bytes | None:
@@ -76,27 +84,30 @@ def letterhead_of(commune: Commune) -> documents.Letterhead:
 def _fee_lines(submission: Submission, service: ServiceSpec) -> list[documents.FeeLine]:
     """The fee lines that add up to the stored total.
 
-    The total was computed with the commune's fee override of the day; the lines are
-    recomputed with today's override and used when they still add up to it, else the
-    stored total stands as one line.
+    The total was computed with the commune's fee override of the day. The definition's
+    own lines are used when they add up to it; else the lines with today's override, if
+    those do; else the stored total stands as one line.
     """
     if submission.fee_total is None:
         return []
-    choice = db.session.scalar(
-        select(CommuneService).where(
-            CommuneService.commune_id == submission.commune_id,
-            CommuneService.service_slug == submission.service_slug,
+    fees = compute_fees(service, submission.answers)
+    if fees.total != submission.fee_total:
+        choice = db.session.scalar(
+            select(CommuneService).where(
+                CommuneService.commune_id == submission.commune_id,
+                CommuneService.service_slug == submission.service_slug,
+            )
         )
-    )
-    priced = apply_fee_override(service, choice.fee_override if choice is not None else None)
-    fees = compute_fees(priced, submission.answers)
+        if choice is not None:
+            fees = compute_fees(apply_fee_override(service, choice.fee_override), submission.answers)
     if fees.total == submission.fee_total:
         return [documents.FeeLine(line.label, line.amount) for line in fees.lines]
     return [documents.FeeLine("Gebühr", Decimal(submission.fee_total))]
 
 
-def _json_bytes(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+def data_json(submission: Submission) -> bytes:
+    """The stored answers as embedded in the PDF (data.json), unchanged."""
+    return json.dumps(submission.answers, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 def document_for(submission: Submission) -> documents.SubmissionDocument:
@@ -122,8 +133,8 @@ def document_for(submission: Submission) -> documents.SubmissionDocument:
         reference=submission.reference,
         submitted_at=submission.submitted_at,
         sections=sections,
-        data_json=_json_bytes(submission.answers),
-        schema_json=_json_bytes(data_schema(service)),
+        data_json=data_json(submission),
+        schema_json=_schema_json(submission.form_version),
         fee_lines=fee_lines,
         fee_total=Decimal(submission.fee_total) if submission.fee_total is not None else None,
         fee_note=service.fees.text or "" if service.fees is not None and not fee_lines else "",
@@ -154,7 +165,16 @@ def render_and_store_pdf(submission_id: int) -> bool:
     :func:`render_pending_pdfs`; it never raises for a rendering problem.
     """
     session = db.session
-    submission = session.get(Submission, submission_id)
+    submission = session.scalar(
+        select(Submission)
+        .where(Submission.id == submission_id)
+        .options(
+            joinedload(Submission.commune),
+            joinedload(Submission.office),
+            selectinload(Submission.attachments),
+        )
+        .execution_options(populate_existing=True)
+    )
     if submission is None:
         return False
     if submission.pdf_key is not None:

@@ -8,12 +8,14 @@ commit does it render the PDF, attempt the deliveries and send the citizen's con
 each of those may fail without losing anything (the worker catches up).
 
 Reference numbers are ``<SHORTCODE>-<YEAR>-<6 digits>`` (``WER-2026-000123``), counted per
-commune and Berlin calendar year in :class:`ReferenceCounter`. The counter row is incremented
-with ``UPDATE ... RETURNING`` inside the submission's transaction, so the row lock serialises
-concurrent submissions on PostgreSQL and a rolled-back submission gives its number back: the
-sequence has no gaps. SQLite takes its single write lock at the start of the transaction
-(``BEGIN IMMEDIATE``), so concurrent writers queue for the busy timeout instead of failing
-with "database is locked" when they upgrade a read to a write.
+commune and Berlin calendar year in :class:`ReferenceCounter`. One atomic statement inside the
+submission's transaction draws the number (``INSERT ... ON CONFLICT DO UPDATE SET last_number
+= last_number + 1 RETURNING``: the first submission of a year creates the row, every other
+increments it). The row lock serialises concurrent submissions on PostgreSQL, and a
+rolled-back submission gives its number back: the sequence has no gaps. SQLite takes its single
+write lock at the start of the transaction (``BEGIN IMMEDIATE``), so concurrent writers queue
+for the busy timeout instead of failing with "database is locked" when they upgrade a read to
+a write.
 
 The tracking token is ``secrets.token_urlsafe(32)``; only its SHA-256 is stored, and the
 plain token exists only in the outcome of the submit (the confirmation page, the status link
@@ -38,7 +40,7 @@ from typing import Any
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, gettext
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -162,22 +164,22 @@ def take_write_lock(session: Session) -> None:
 def next_reference_number(session: Session, commune_id: int, year: int) -> int:
     """Draw the next number of a commune's year inside the caller's transaction.
 
-    The counter row is created race-free (ON CONFLICT DO NOTHING) and incremented with one
-    ``UPDATE ... RETURNING``; the row lock it takes is held until the caller commits or rolls
-    back, so numbers are handed out one at a time and a rollback returns the number.
+    One atomic statement: ``INSERT ... ON CONFLICT DO UPDATE SET last_number = last_number + 1
+    RETURNING last_number`` creates the counter row race-free for the first submission of a
+    year and increments it for every other. The row lock it takes is held until the caller
+    commits or rolls back, so numbers are handed out one at a time and a rollback returns
+    the number.
     """
-    session.execute(
+    statement = (
         _insert(session, ReferenceCounter)
-        .values(commune_id=commune_id, year=year, last_number=0)
-        .on_conflict_do_nothing(index_elements=["commune_id", "year"])
-    )
-    return session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.commune_id == commune_id, ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
+        .values(commune_id=commune_id, year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["commune_id", "year"],
+            set_={"last_number": ReferenceCounter.last_number + 1},
+        )
         .returning(ReferenceCounter.last_number)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
+    )
+    return int(session.execute(statement).scalar_one())
 
 
 def keep_definition(session: Session, service: ServiceSpec) -> None:
