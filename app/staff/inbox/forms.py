@@ -16,6 +16,7 @@ from app.submissions.models import SubmissionStatus
 ASSIGNED_TO_ME = "me"
 UNASSIGNED = "none"
 
+
 class InboxFilterForm(FlaskForm):
     """The inbox's filters, read from the query string. Choices are set by the view."""
 

@@ -276,13 +276,14 @@ def inbox_page(
     *,
     after: str | None = None,
     before: str | None = None,
-    size: int = PAGE_SIZE,
+    size: int | None = None,
 ) -> InboxPage:
     """One page of the inbox: the first, the one after cursor ``after`` or before ``before``.
 
     An unreadable cursor gives the first page. Each page is one index range scan
     (``LIMIT size + 1`` from the cursor), however deep it lies.
     """
+    size = size or PAGE_SIZE
     order = criteria.sort
     columns = _sort_columns(order)
     descending = order in _DESCENDING

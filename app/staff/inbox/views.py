@@ -107,11 +107,13 @@ def _filter_form(user: User, commune: Commune) -> InboxFilterForm:
 
 def _criteria(user: User, commune: Commune, form: InboxFilterForm) -> InboxFilter:
     """The filter the query string asks for; an office the user may not see answers 404."""
+    office_id = None
+    requested_office = request.args.get("office", "")
+    if requested_office:
+        # Before validation: a foreign office must answer 404, not a form error naming it.
+        office_id = office_scope(commune, requested_office[:20]).id
     if not request.args or not form.validate():
         return InboxFilter()
-    office_id = None
-    if form.office.data:
-        office_id = office_scope(commune, form.office.data).id
     until = _day_start(form.until.data)
     return InboxFilter(
         office_id=office_id,
@@ -294,9 +296,7 @@ def attachment(commune: str, reference: str, attachment_id: int) -> Response:
     )
     if found is None or found.storage_key is None:
         abort(404)
-    _audit(
-        AuditAction.ATTACHMENT_DOWNLOADED, scope, submission, attachment=found.id, field=found.field_name
-    )
+    _audit(AuditAction.ATTACHMENT_DOWNLOADED, scope, submission, attachment=found.id, field=found.field_name)
     db.session.commit()
     return download_response(blob_store().read(found.storage_key), found.filename, found.media_type)
 
@@ -318,9 +318,7 @@ def _done(commune: Commune, submission: Submission, message: str) -> Response:
     return redirect(url_for("staff_inbox.detail", commune=commune.slug, reference=submission.reference))
 
 
-def _refused(
-    commune: Commune, submission: Submission, error: WorkflowError, **forms: Any
-) -> tuple[str, int]:
+def _refused(commune: Commune, submission: Submission, error: WorkflowError, **forms: Any) -> tuple[str, int]:
     db.session.rollback()
     fresh = db.session.get(Submission, submission.id, populate_existing=True)
     assert fresh is not None
