@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -91,6 +91,27 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         db.session.remove()
         empty_all_tables()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_per_request(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Forget the cached current user at the start of every test request.
+
+    The suite keeps one app context open for the whole test, and requests of the
+    test client reuse it, so ``g`` (where Flask-Login caches the user) would outlive
+    a request; in production every request has its own ``g``.
+    """
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+
+    def forget(sender: Flask, **_extra: object) -> None:
+        g.pop("_login_user", None)
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from argon2 import PasswordHasher
-from flask import Config, Flask, g, request_started
+from flask import Config, Flask
 
 from app.staff import passwords
 
@@ -21,23 +21,6 @@ def _fast_hashing() -> Iterator[None]:
     yield
     passwords.hasher = original
     passwords._dummy_hash.cache_clear()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_login_per_request(app: Flask) -> Iterator[None]:
-    """Forget the cached current user at the start of every test request.
-
-    The suite keeps one app context open for the whole test, and requests of the
-    test client reuse it, so ``g`` (where Flask-Login caches the user) would outlive
-    a request; in production every request has its own ``g``.
-    """
-
-    def forget(sender: Flask, **_extra: object) -> None:
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
 
 
 @pytest.fixture
