@@ -32,9 +32,9 @@ translations: setup
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 	  $(BIN)/pybabel compile -q --statistics -d translations; fi
 
-## Debian's Chromium for the browser tests (installed when missing and allowed)
+## Debian packages the tests need (Chromium, poppler-utils), installed when missing and allowed
 browser:
-	@scripts/ensure-chromium
+	@scripts/ensure-test-tools
 
 lint: setup
 	$(BIN)/ruff check .
