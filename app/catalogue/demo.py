@@ -122,9 +122,7 @@ def load_demo() -> list[str]:
                 continue
             office = _office_for(commune, spec.office_kind)
             if office is None:
-                messages.append(
-                    f"{commune_slug} has no office of kind {spec.office_kind!r} for {slug}"
-                )
+                messages.append(f"{commune_slug} has no office of kind {spec.office_kind!r} for {slug}")
             choice = CommuneService(
                 commune_id=commune.id,
                 service_slug=slug,
