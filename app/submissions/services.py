@@ -32,7 +32,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,9 +49,12 @@ from sqlalchemy.orm import Session
 
 from app.catalogue.models import CommuneService
 from app.catalogue.services import OfferedService, get_offered_service
+from app.delivery import services as delivery
+from app.delivery.mail import MailAttachment, send_mail
 from app.extensions import db
 from app.formspec import FieldType, ServiceSpec, clean_answers, missing_steps, visible_steps
 from app.storage import blob_store
+from app.submissions import pdf as submission_pdf
 from app.submissions.models import (
     Attachment,
     Draft,
@@ -66,6 +71,7 @@ from app.timeutil import to_berlin, utcnow
 log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 32
+_UNSAFE_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|]+')
 #: The citizen's status page (see app.submissions.status).
 STATUS_ENDPOINT = "status.status"
 
@@ -246,12 +252,23 @@ def _steps_with_vanished_files(service: ServiceSpec, answers: Mapping[str, Any])
     return steps
 
 
+def clean_filename(name: str, fallback: str = "datei") -> str:
+    """A file name fit to store, show and offer for download.
+
+    No path, no control characters, nothing a shell or a header would read specially; letters
+    of every script (umlauts, Polish and Sorbian letters) are kept.
+    """
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    name = _UNSAFE_IN_FILENAME.sub("_", name).strip(" ._")
+    return name[:200] or fallback
+
+
 def _attachments(service: ServiceSpec, answers: Mapping[str, Any]) -> list[Attachment]:
     return [
         Attachment(
             field_name=field_name,
             position=position,
-            filename=str(meta.get("filename") or "datei")[:255],
+            filename=clean_filename(str(meta.get("filename") or "")),
             media_type=str(meta.get("media_type") or "application/octet-stream")[:120],
             size=int(meta.get("size") or 0),
             sha256=str(meta["sha256"]),
@@ -387,22 +404,17 @@ def _store(
 def _enqueue(
     session: Session, submission: Submission, commune_service: CommuneService, office: Office
 ) -> list[int]:
-    from app.delivery.services import enqueue_deliveries
-
-    deliveries = enqueue_deliveries(submission, commune_service, office)
+    deliveries = delivery.enqueue_deliveries(submission, commune_service, office)
     session.flush()
     return [delivery.id for delivery in deliveries]
 
 
 def _after_commit(submission: Submission, delivery_ids: list[int], token: str) -> None:
     """The work that follows a stored submission; none of it may undo or hide the submit."""
-    from app.delivery.services import attempt_after_commit
-    from app.submissions.pdf import render_and_store_pdf
-
     reference = submission.reference
-    render_and_store_pdf(submission.id)
+    submission_pdf.render_and_store_pdf(submission.id)
     try:
-        attempt_after_commit(delivery_ids)
+        delivery.attempt_after_commit(delivery_ids)
     except Exception:
         db.session.rollback()
         log.exception("deliveries of %s not attempted now; the worker retries", reference)
@@ -435,8 +447,6 @@ def send_confirmation(submission: Submission, token: str) -> bool:
     after the submit; a failure is logged (the confirmation page has shown everything the
     e-mail says). Returns whether a message went out.
     """
-    from app.delivery.mail import MailAttachment, send_mail
-
     if not submission.submitter_email:
         return False
     attachments = []

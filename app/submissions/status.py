@@ -15,8 +15,6 @@ Pages that carry the token are never cached and send no Referer.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +26,7 @@ from werkzeug.utils import secure_filename
 from app.storage import blob_store
 from app.submissions.models import Submission, SubmissionEvent, SubmissionStatus
 from app.submissions.pdf import service_of
-from app.submissions.services import SubmitOutcome, find_for_citizen, find_submitted
+from app.submissions.services import SubmitOutcome, clean_filename, find_for_citizen, find_submitted
 from app.tenancy.web import commune_blueprint, current_commune
 
 bp = commune_blueprint("status", __name__, "/status")
@@ -45,8 +43,6 @@ STATUS_LABELS: dict[SubmissionStatus, Any] = {
     SubmissionStatus.COMPLETED: _l("Abgeschlossen"),
     SubmissionStatus.REJECTED: _l("Abgelehnt"),
 }
-
-_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|]+')
 
 
 def _remembered() -> list[list[Any]]:
@@ -68,16 +64,6 @@ def confirmation_redirect(outcome: SubmitOutcome) -> Response:
     session[SESSION_KEY] = remembered[-REMEMBERED:]
     commune = outcome.submission.commune.slug
     return redirect(url_for("status.confirmation", commune=commune, reference=reference), code=303)
-
-
-def clean_filename(name: str, fallback: str = "datei") -> str:
-    """A file name fit to show and to offer for download: no path, no control or shell characters.
-
-    Letters of every script (umlauts, Polish and Sorbian letters) are kept.
-    """
-    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
-    name = _UNSAFE_IN_NAME.sub("_", name).strip(" ._")
-    return name[:200] or fallback
 
 
 def content_disposition(filename: str) -> str:
