@@ -5,10 +5,12 @@ the YAML files; everything reads the objects defined here. The format itself is 
 in forms/README.md (and, for editors, forms/schema.json).
 
 Loading and linting
-    ``load_catalogue(forms_dir) -> Catalogue`` parses ``forms/catalogue/*.yaml`` (the
-    association's services) and ``forms/<commune-slug>/*.yaml`` (overrides with
-    ``extends: <slug>`` and a commune's own services). A broken file never raises: it is
-    skipped and its errors are in ``Catalogue.errors`` (list of SpecError).
+    ``load_catalogue(forms_dir, cache_dir=None) -> Catalogue`` parses
+    ``forms/catalogue/*.yaml`` (the association's services) and ``forms/<commune-slug>/*.yaml``
+    (overrides with ``extends: <slug>`` and a commune's own services). A broken file never
+    raises: it is skipped and its errors are in ``Catalogue.errors`` (list of SpecError).
+    Pass ``cache_dir`` (e.g. ``<instance>/formspec-cache``, writable only by the portal) to
+    skip parsing unchanged files at the next start (speccache.py).
     ``Catalogue.services`` maps slug → ServiceSpec (the catalogue as the association ships
     it); ``Catalogue.for_commune(commune_slug)`` the same with that commune's overrides
     applied and its own services added; ``Catalogue.get(slug, commune_slug=None)`` one

@@ -18,6 +18,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from markupsafe import Markup, escape
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 from wtforms import Form
@@ -33,7 +34,7 @@ from wtforms.fields import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, FileInput, ListWidget
 
 from app.formspec.conditions import effective_answers, is_visible
 from app.formspec.model import (
@@ -86,8 +87,38 @@ def _first(formdata: Any, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+class SubInputsWidget:
+    """Plain rendering of a compound field: one labelled text input per sub-input.
+
+    The portal's templates render compound fields with their own components; this keeps
+    ``field()`` working for generic renderers (and the benchmark).
+    """
+
+    def __call__(self, field: _CompoundField, **kwargs: Any) -> Markup:
+        html = []
+        for sub in field.subfields:
+            attributes = f' autocomplete="{sub.autocomplete}"' if sub.autocomplete else ""
+            if sub.inputmode:
+                attributes += f' inputmode="{sub.inputmode}"'
+            html.append(
+                f'<label for="{escape(sub.id)}">{escape(sub.label)}</label>'
+                f'<input type="text" id="{escape(sub.id)}" name="{escape(sub.name)}"'
+                f' value="{escape(sub.value)}"{attributes}>'
+            )
+        return Markup("".join(html))
+
+
+class _NoInput:
+    """The widget of a help field: it has no input to render."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        return Markup("")
+
+
 class _CompoundField(Field):
     """A field made of several text inputs named ``<name>-<part>`` (date, address)."""
+
+    widget = SubInputsWidget()
 
     parts: ClassVar[tuple[tuple[str, str, str | None, str | None, str | None], ...]] = ()
 
@@ -174,6 +205,8 @@ class AddressField(_CompoundField):
 class HelpField(Field):
     """Static Markdown text in the flow of a form; no input, never stored."""
 
+    widget = _NoInput()
+
     def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
         self.process_errors = []
         self.data = None
@@ -208,7 +241,7 @@ class UploadField(Field):
     """A file upload; ``data`` is the list of non-empty uploads (FileStorage-like objects)."""
 
     def __init__(self, *args: Any, multiple: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, widget=FileInput(multiple=multiple), **kwargs)
         self.multiple = multiple
 
     def process_data(self, value: Any) -> None:

@@ -7,6 +7,7 @@ and its mistakes are collected and logged; the other services load.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -20,6 +21,7 @@ from app.formspec.errors import ExtendsError, SpecError, YamlSyntaxError
 from app.formspec.model import ServiceSpec
 from app.formspec.overrides import apply_override
 from app.formspec.parser import parse_service, suggest
+from app.formspec.speccache import SpecCache
 from app.formspec.yamlsource import Location, location_of, read_yaml
 
 logger = logging.getLogger(__name__)
@@ -62,14 +64,21 @@ def _display(path: Path, root: Path) -> str:
     return os.path.relpath(path.resolve(), root.resolve().parent)
 
 
-def _read(path: Path, file: str) -> tuple[Any, list[SpecError]]:
+def _read(data: bytes | None, file: str) -> tuple[Any, list[SpecError]]:
+    if data is None:
+        return None, [YamlSyntaxError(file, None, "", "Die Datei ist nicht lesbar.")]
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None, [YamlSyntaxError(file, None, "", "Die Datei ist nicht in UTF-8 gespeichert.")]
-    except OSError as error:
-        return None, [YamlSyntaxError(file, None, "", f"Die Datei ist nicht lesbar ({error.strerror}).")]
     return read_yaml(text, file)
+
+
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _commune_folders(root: Path) -> list[Path]:
@@ -80,30 +89,41 @@ def _commune_folders(root: Path) -> list[Path]:
     )
 
 
-def load_catalogue(forms_dir: Path) -> Catalogue:
+def load_catalogue(forms_dir: Path, cache_dir: Path | None = None) -> Catalogue:
     """Parse forms_dir/catalogue/*.yaml and forms_dir/<commune>/*.yaml; never raises for a bad file.
 
     A file with mistakes is skipped (an override of a broken or missing catalogue service
-    too); every mistake is in ``Catalogue.errors`` and logged as a warning.
+    too); every mistake is in ``Catalogue.errors`` and logged as a warning. With a
+    ``cache_dir`` (e.g. instance/formspec-cache, writable only by the portal), services whose
+    files are unchanged since the last start come from the cache instead of being parsed
+    again (see SpecCache).
     """
     root = Path(forms_dir)
+    cache = SpecCache(cache_dir)
     errors: list[SpecError] = []
     raw: dict[str, Any] = {}
     services: dict[str, ServiceSpec] = {}
     files_checked = 0
+    catalogue_state = hashlib.sha256()
     catalogue_dir = root / CATALOGUE_DIR
     for path in _definition_files(catalogue_dir) if catalogue_dir.is_dir() else []:
         files_checked += 1
         file = _display(path, root)
-        data, problems = _read(path, file)
+        content = _bytes(path)
+        key = cache.key(path.name.encode(), content or b"")
+        catalogue_state.update(key.encode())
+        cached = cache.get(key)
+        if cached is not None:
+            services[cached.slug], raw[cached.slug] = cached, cached.source
+            continue
+        data, problems = _read(content, file)
         if not problems and isinstance(data, dict) and "extends" in data:
             problems = [
                 ExtendsError(
                     *_where(data, "extends", file),
                     "extends",
                     "Dateien im Katalog erweitern keine anderen Dienste; „extends“ gehört in den "
-                    "Ordner einer "
-                    "Gemeinde (forms/<gemeinde>/).",
+                    "Ordner einer Gemeinde (forms/<gemeinde>/).",
                 )
             ]
         if not problems:
@@ -111,6 +131,7 @@ def load_catalogue(forms_dir: Path) -> Catalogue:
             if service is not None:
                 services[service.slug] = service
                 raw[service.slug] = data
+                cache.put(key, service)
         errors.extend(problems)
 
     commune_services: dict[str, dict[str, ServiceSpec]] = {}
@@ -119,13 +140,25 @@ def load_catalogue(forms_dir: Path) -> Catalogue:
         for path in _definition_files(folder):
             files_checked += 1
             file = _display(path, root)
-            service, problems = _load_commune_file(path, file, folder.name, raw, services)
+            content = _bytes(path)
+            # An override depends on the catalogue service it extends: any change there
+            # invalidates the commune's cached entries.
+            key = cache.key(
+                folder.name.encode(), path.name.encode(), content or b"", catalogue_state.hexdigest().encode()
+            )
+            cached = cache.get(key)
+            if cached is not None:
+                own[cached.slug] = cached
+                continue
+            service, problems = _load_commune_file(content, path.stem, file, folder.name, raw, services)
             errors.extend(problems)
             if service is not None:
                 own[service.slug] = service
+                cache.put(key, service)
         if own:
             commune_services[folder.name] = MappingProxyType(own)  # type: ignore[assignment]
 
+    cache.prune()
     for error in errors:
         logger.warning("form definition skipped: %s", error)
     return Catalogue(
@@ -142,13 +175,18 @@ def _where(data: Any, key: str, file: str) -> tuple[str, int | None]:
 
 
 def _load_commune_file(
-    path: Path, file: str, commune: str, raw: Mapping[str, Any], services: Mapping[str, ServiceSpec]
+    content: bytes | None,
+    slug: str,
+    file: str,
+    commune: str,
+    raw: Mapping[str, Any],
+    services: Mapping[str, ServiceSpec],
 ) -> tuple[ServiceSpec | None, list[SpecError]]:
-    data, problems = _read(path, file)
+    data, problems = _read(content, file)
     if problems:
         return None, problems
     if not isinstance(data, dict) or "extends" not in data:
-        return parse_service(data, path.stem, file, commune=commune)
+        return parse_service(data, slug, file, commune=commune)
     extends = data["extends"]
     if not isinstance(extends, str) or extends not in raw:
         guess = suggest(str(extends), services)
@@ -164,7 +202,7 @@ def _load_commune_file(
     merged, problems = apply_override(raw[extends], data, file)
     if merged is None:
         return None, problems
-    return parse_service(merged, path.stem, file, commune=commune, extends=extends)
+    return parse_service(merged, slug, file, commune=commune, extends=extends)
 
 
 @dataclass(frozen=True)
@@ -224,7 +262,7 @@ def check_paths(paths: Iterable[Path]) -> LintReport:
     for path in loose:
         files_checked += 1
         file = str(path)
-        data, problems = _read(path, file)
+        data, problems = _read(_bytes(path), file)
         if not problems and isinstance(data, dict) and "extends" in data:
             problems = [
                 ExtendsError(
