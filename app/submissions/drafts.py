@@ -156,6 +156,30 @@ def save_step(
     return before - storage_keys(merged)
 
 
+def keep_uploads(draft: Draft, uploads: dict[str, Any], *, now: datetime | None = None) -> set[str]:
+    """Store file answers of a step that is not complete yet (its other answers failed).
+
+    The step is not marked complete. Returns the storage keys no longer referenced by
+    this draft (files these uploads replace), for :func:`release_blobs` after the commit.
+    """
+    now = now or utcnow()
+    before = storage_keys(draft.answers or {})
+    draft.answers = {**(draft.answers or {}), **uploads}
+    draft.updated_at = now
+    draft.expires_at = now + draft_lifetime()
+    return before - storage_keys(draft.answers)
+
+
+def stored_files(answers: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The file metadata stored for field ``name`` (none, one or several files)."""
+    value = answers.get(name)
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, dict)]
+    return []
+
+
 def first_incomplete_step(service: ServiceSpec, draft: Draft | None) -> str | None:
     """The first visible step the citizen has not completed (None: ready to check).
 

@@ -22,6 +22,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -37,6 +38,7 @@ from app.catalogue.services import OfferedService, get_offered_service
 from app.delivery.mail import compose_mail, send_after_commit
 from app.extensions import db, limiter
 from app.formspec import (
+    FieldType,
     ServiceSpec,
     StepForm,
     StepSpec,
@@ -55,8 +57,10 @@ from app.submissions.drafts import (
     draft_lifetime,
     find_draft,
     first_incomplete_step,
+    keep_uploads,
     release_blobs,
     save_step,
+    stored_files,
     sync_form_version,
 )
 from app.submissions.models import Draft
@@ -191,6 +195,20 @@ def _store_uploads(answers: dict[str, Any]) -> dict[str, Any]:
     return {name: stored(value) for name, value in answers.items()}
 
 
+def _valid_new_uploads(form: StepForm) -> dict[str, Any]:
+    """New uploads of a step that failed validation elsewhere but passed their own checks."""
+    kept = {}
+    for name in form.visible_names:
+        field = form[name]
+        if form.field_specs[name].type is not FieldType.FILE or field.errors:
+            continue
+        answer = getattr(field, "answer", None)
+        uploads = answer if isinstance(answer, list) else [answer]
+        if uploads and all(isinstance(upload, FileStorage) for upload in uploads):
+            kept[name] = answer
+    return kept
+
+
 def _conditions(form: StepForm, names: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The show_if of parts that depend on a field of the same step, for conditions.js."""
     found = {}
@@ -237,7 +255,11 @@ def _render_step(
         layout=layout,
         fieldset_conditions=_conditions(form, (fieldset.name for fieldset, _fields in layout)),
         field_conditions=_conditions(form, (field.name for _fieldset, fields in layout for field in fields)),
-        uploads={name: form.existing_files(name) for name in form.field_specs},
+        uploads={
+            name: stored_files(answers, name)
+            for name, field_spec in form.field_specs.items()
+            if field_spec.type is FieldType.FILE
+        },
         privacy_url=_privacy_url(),
         position=position + 1,
         step_count=len(steps),
@@ -272,10 +294,22 @@ def step(service: str, step: str) -> Response | str:
         return _render_step(offered, current, form, answers, return_to_check=return_to_check)
 
     form = bind_step_form(form_class, CombinedMultiDict((request.files, request.form)), answers)
-    if not form.validate():
-        return _render_step(offered, current, form, answers, return_to_check=return_to_check)
-
     token = _draft_token()
+    if not form.validate():
+        kept = _valid_new_uploads(form)
+        if not kept:
+            return _render_step(offered, current, form, answers, return_to_check=return_to_check)
+        # Files that passed their own checks are kept, so an error elsewhere on the step
+        # does not make the citizen upload them again; the step stays incomplete.
+        if draft is None:
+            draft, token = create_draft(current_commune(), spec, locale=current_language())
+        released = keep_uploads(draft, _store_uploads(kept))
+        db.session.commit()
+        release_blobs(released)
+        page = _render_step(offered, current, form, draft.answers, return_to_check=return_to_check)
+        assert token is not None
+        return _set_draft_cookie(make_response(page), offered.slug, token)
+
     if draft is None:
         draft, token = create_draft(current_commune(), spec, locale=current_language())
     new_answers = _store_uploads(step_answers(spec, step, form, answers))

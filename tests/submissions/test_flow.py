@@ -278,6 +278,25 @@ def test_an_upload_of_the_wrong_type_is_rejected_and_not_stored(client: FlaskCli
     assert "bild" not in only_draft().answers
 
 
+def test_a_valid_upload_is_kept_when_another_field_of_the_step_fails(client: FlaskClient, site: Site) -> None:
+    client.post(url(site, "/apply/person"), data=PERSON)
+    photo = png_bytes(77)
+    response = client.post(
+        url(site, "/apply/anliegen"),
+        data={"art": "muell", "beschreibung": "x" * 501, "bild": upload(photo)},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert 'href="#beschreibung"' in page
+    assert "Hochgeladen:" in page and "foto.png" in page
+    draft = only_draft()
+    assert draft.answers["bild"]["sha256"] == hashlib.sha256(photo).hexdigest()
+    assert draft.completed_steps == ["person"]
+    response = client.post(url(site, "/apply/anliegen"), data={"art": "muell", "beschreibung": "kurz"})
+    assert location(response).endswith("/apply/abschluss")
+    assert only_draft().answers["bild"]["sha256"] == hashlib.sha256(photo).hexdigest()
+
+
 def test_an_earlier_upload_is_listed_and_kept_when_no_new_file_is_sent(
     client: FlaskClient, site: Site
 ) -> None:
