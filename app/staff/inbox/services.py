@@ -26,6 +26,8 @@ import base64
 import binascii
 import enum
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -406,12 +408,21 @@ def _check_version(submission: Submission, expected_version: int | None) -> None
         raise StaleSubmission(stale_message(submission.id))
 
 
-def _flush(submission: Submission) -> None:
+@contextmanager
+def _versioned(submission: Submission) -> Iterator[None]:
+    """Change ``submission`` and flush; a concurrent writer's newer version raises StaleSubmission.
+
+    Autoflush is held back until the end, so the UPDATE (and its version check) runs once,
+    here, and not from whatever lazy load happens to come first.
+    """
+    submission_id = submission.id
     try:
+        with db.session.no_autoflush:
+            yield
         db.session.flush()
     except StaleDataError as exc:
         db.session.rollback()
-        raise StaleSubmission(stale_message(submission.id)) from exc
+        raise StaleSubmission(stale_message(submission_id)) from exc
 
 
 def _clean_text(value: str) -> str:
@@ -490,22 +501,22 @@ def change_status(
     if target in MESSAGE_REQUIRED and not text:
         raise WorkflowError(str(MESSAGE_REQUIRED[target]))
     now = utcnow()
-    submission.status = target
-    submission.completed_at = now if target in FINAL_STATUSES else None
-    event = _event(
-        submission,
-        EventKind.STATUS_CHANGED,
-        origin,
-        from_status=current,
-        to_status=target,
-        text=text,
-        visible_to_citizen=bool(text),
-    )
-    _audit(AuditAction.SUBMISSION_STATUS_CHANGED, submission, origin, old=current.value, new=target.value)
-    if text:
-        mailed = mail_citizen(submission, text)
-        _audit(AuditAction.SUBMISSION_MESSAGE_SENT, submission, origin, mailed=mailed)
-    _flush(submission)
+    with _versioned(submission):
+        submission.status = target
+        submission.completed_at = now if target in FINAL_STATUSES else None
+        event = _event(
+            submission,
+            EventKind.STATUS_CHANGED,
+            origin,
+            from_status=current,
+            to_status=target,
+            text=text,
+            visible_to_citizen=bool(text),
+        )
+        _audit(AuditAction.SUBMISSION_STATUS_CHANGED, submission, origin, old=current.value, new=target.value)
+        if text:
+            mailed = mail_citizen(submission, text)
+            _audit(AuditAction.SUBMISSION_MESSAGE_SENT, submission, origin, mailed=mailed)
     return event
 
 
@@ -533,19 +544,19 @@ def assign(
     if assignee is not None and submission.assignee_id == assignee.id:
         raise WorkflowError(_("Der Antrag ist dieser Person schon zugewiesen."))
     previous = submission.assignee_id
-    submission.assignee_id = assignee.id if assignee is not None else None
     text = (
         _("Zugewiesen an %(name)s", name=assignee.name) if assignee is not None else _("Zuweisung aufgehoben")
     )
-    event = _event(submission, EventKind.ASSIGNED, origin, text=text)
-    _audit(
-        AuditAction.SUBMISSION_ASSIGNED,
-        submission,
-        origin,
-        old=previous,
-        new=assignee.id if assignee is not None else None,
-    )
-    _flush(submission)
+    with _versioned(submission):
+        submission.assignee_id = assignee.id if assignee is not None else None
+        event = _event(submission, EventKind.ASSIGNED, origin, text=text)
+        _audit(
+            AuditAction.SUBMISSION_ASSIGNED,
+            submission,
+            origin,
+            old=previous,
+            new=assignee.id if assignee is not None else None,
+        )
     return event
 
 

@@ -26,7 +26,7 @@ from app.extensions import db
 from app.formspec import ServiceSpec
 from app.storage import blob_store
 from app.submissions.models import Attachment, Submission, SubmissionStatus
-from app.submissions.services import keep_definition, submitter_of
+from app.submissions.services import hash_token, keep_definition, submitter_of
 from app.tenancy.models import Commune, Office
 
 SLUG = "inboxtest"
@@ -166,9 +166,13 @@ def make_submission(
     status: SubmissionStatus = SubmissionStatus.RECEIVED,
     pdf: bytes | None = FAKE_PDF,
     locale: str = "de",
+    token: str = "",
     **fields: Any,
 ) -> Submission:
-    """A committed submission as the pipeline stores it (no rendering, no deliveries)."""
+    """A committed submission as the pipeline stores it (no rendering, no deliveries).
+
+    ``token`` is the citizen's tracking token (for the status page).
+    """
     values = answers() if values is None else values
     keep_definition(db.session, service)
     number = next(_numbers)
@@ -182,7 +186,7 @@ def make_submission(
         reference=f"{commune.short_code}-2026-{number:06d}",
         reference_year=2026,
         reference_number=number,
-        tracking_token_hash=f"{number:064d}",
+        tracking_token_hash=hash_token(token or f"token-{number}"),
         answers=values,
         submitter_name=name,
         submitter_email=email,

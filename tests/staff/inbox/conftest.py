@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from delivery.conftest import delivery_settings, smtp_server, webhook_receiver  # noqa: F401
 from flask import Flask
 
 from app.formspec import ServiceSpec
