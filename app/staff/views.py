@@ -23,6 +23,7 @@ from flask_login import login_user
 
 from app.extensions import db, limiter
 from app.staff import permissions, services, twofactor
+from app.staff.admin.views import bps as admin_bps
 from app.staff.audit import AuditFilter, audit_page
 from app.staff.auth import (
     LAST_SEEN_KEY,
@@ -52,7 +53,7 @@ from app.staff.services import AccountError, LoginOutcome, LoginResult
 from app.timeutil import BERLIN, utcnow
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-bps = [bp, inbox_bp]
+bps = [bp, inbox_bp, *admin_bps]
 
 #: Session key of a login that passed the password and waits for the second factor.
 PENDING_KEY = "staff_pending_login"

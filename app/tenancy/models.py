@@ -11,7 +11,7 @@ from app.extensions import db
 from app.timeutil import UTCDateTime, utcnow
 
 RESERVED_SLUGS = frozenset(
-    {"staff", "api", "static", "healthz", "search", "favicon.ico", "robots.txt"}
+    {"staff", "api", "static", "healthz", "search", "favicon.ico", "robots.txt", "association", "invitation"}
 )
 
 
