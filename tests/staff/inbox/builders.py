@@ -109,9 +109,9 @@ class Place:
 
 
 @contextmanager
-def inbox_service(app: Flask, forms_dir: Path) -> Iterator[ServiceSpec]:
-    """Serve a catalogue with the inbox test service for the duration; yields it."""
-    with serving_catalogue(app, write_forms(forms_dir, {f"{SLUG}.yaml": FORM_YAML})):
+def inbox_service(app: Flask, forms_dir: Path, source: str = FORM_YAML) -> Iterator[ServiceSpec]:
+    """Serve a catalogue with the inbox test service (``source``) for the duration; yields it."""
+    with serving_catalogue(app, write_forms(forms_dir, {f"{SLUG}.yaml": source})):
         from app.catalogue.services import get_catalogue
 
         yield get_catalogue().services[SLUG]
