@@ -61,7 +61,7 @@ def _definition_files(folder: Path) -> list[Path]:
 
 def _display(path: Path, root: Path) -> str:
     """The file name as messages show it: relative to the folder that holds forms/."""
-    return os.path.relpath(path.resolve(), root.resolve().parent)
+    return os.path.relpath(path, root.parent)
 
 
 def _read(data: bytes | None, file: str) -> tuple[Any, list[SpecError]]:
@@ -98,7 +98,7 @@ def load_catalogue(forms_dir: Path, cache_dir: Path | None = None) -> Catalogue:
     files are unchanged since the last start come from the cache instead of being parsed
     again (see SpecCache).
     """
-    root = Path(forms_dir)
+    root = Path(forms_dir).resolve()
     cache = SpecCache(cache_dir)
     errors: list[SpecError] = []
     raw: dict[str, Any] = {}

@@ -135,7 +135,7 @@ class ConditionOperator(StrEnum):
     IS_FALSE = "is_false"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Condition:
     """``show_if``: the part is shown only when the earlier answer of ``field`` matches.
 
@@ -160,7 +160,7 @@ class Condition:
         return bool(chosen & set(self.values))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Option:
     """One choice of a select, radio or multi-checkbox; ``fee`` is added when it is chosen."""
 
@@ -172,7 +172,7 @@ class Option:
 _RELATIVE_DATE = re.compile(r"^([+-])(\d{1,4})([dwmy])$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DateBound:
     """A date limit: a fixed ISO date, or ``today`` shifted by days, weeks, months or years.
 
@@ -213,7 +213,7 @@ class DateBound:
         return dt.date(year, month, day)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FieldSpec:
     """One question. ``name`` is unique within the form and is the key of its answer.
 
@@ -275,7 +275,7 @@ class FieldSpec:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FieldsetSpec:
     """A group of fields shown under one legend (``legend`` None: no visible group)."""
 
@@ -285,7 +285,7 @@ class FieldsetSpec:
     fields: tuple[FieldSpec, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StepSpec:
     """One page of the citizen's way through the form; ``name`` is its URL segment."""
 
@@ -301,7 +301,7 @@ class StepSpec:
             yield from fieldset.fields
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FormSpec:
     """The form of an online service: steps, in the order the citizen walks them."""
 
@@ -334,7 +334,7 @@ class FormSpec:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FeeRule:
     """One line of the fee calculation.
 
@@ -349,7 +349,7 @@ class FeeRule:
     per: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FeeSpec:
     """The fees of a service: the text shown on the service page and the computable rules."""
 
@@ -357,7 +357,7 @@ class FeeSpec:
     rules: tuple[FeeRule, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FeeLine:
     """One charged item: its (German source) label and amount in EUR."""
 
@@ -365,7 +365,7 @@ class FeeLine:
     amount: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FeeResult:
     """The fees for a set of answers, line by line and in total (EUR, two places)."""
 
@@ -373,7 +373,7 @@ class FeeResult:
     total: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SummaryRow:
     """One answer for display: the field, its label, the display text and the stored value."""
 
@@ -384,7 +384,7 @@ class SummaryRow:
     type: FieldType
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SummaryFieldset:
     """The answered fields of one visible fieldset."""
 
@@ -393,7 +393,7 @@ class SummaryFieldset:
     rows: tuple[SummaryRow, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SummarySection:
     """The answers of one visible step (with its name, for the Change link)."""
 

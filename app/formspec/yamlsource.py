@@ -69,6 +69,7 @@ def location_of(container: Any, key: str | int, default_file: str) -> Location:
     return Location(default_file, None)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
 _SEXAGESIMAL_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 
 
@@ -112,6 +113,8 @@ class _Reader:
                 sequence.append(self.convert(item))
                 sequence.item_locations.append(Location(self.file, _line(item)))
             return sequence
+        if node.tag == _STR_TAG:
+            return node.value
         if node.tag in _SEXAGESIMAL_TAGS and ":" in node.value:
             # YAML 1.1 reads 18:30 as the base-60 number 1110; a form author means a time.
             return node.value
