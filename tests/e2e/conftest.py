@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import CHROMIUM, CHROMIUM_ARGS, NARROW_VIEWPORT, Portal, discover_pages
+from e2e_support import CHROMIUM, CHROMIUM_ARGS, NARROW_VIEWPORT, Portal, discover_pages, offered_forms
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
@@ -27,6 +27,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.config import normalise_database_url
 from app.extensions import db
+from app.formspec.model import ServiceSpec
 
 
 def _require_chromium() -> None:
@@ -93,6 +94,12 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             db.session.remove()
             db.engine.dispose()
         database.close()
+
+
+@pytest.fixture(scope="session")
+def offers(portal: Portal) -> dict[str, tuple[str, ServiceSpec]]:
+    """Each online service of the demo → (a commune offering it, its form there)."""
+    return offered_forms(portal.app)
 
 
 @pytest.fixture(scope="session")

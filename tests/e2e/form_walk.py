@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from e2e_support import check_accessible
 from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
-from app.formspec.model import FieldSpec, FieldType, StepSpec
+from app.formspec.model import FieldSpec, FieldType, ServiceSpec, StepSpec
 
 TEXT = "Beispielangabe"
+STEP_URL = re.compile(r"/services/(?P<service>[a-z0-9-]+)/apply/(?P<step>[a-z0-9_-]+)")
 ADDRESS = {"street": "Am Markt", "house_number": "1", "postal_code": "16356", "town": "Werneuchen"}
 
 
@@ -164,3 +168,44 @@ def fill_step(page: Any, step: StepSpec, today: dt.date) -> None:
             page.locator(f"input[type=file][name='{spec.name}']").set_input_files(answer.payload())
         else:
             page.locator(f"[name='{spec.name}']").fill(answer)
+
+
+def press_continue(page: Any) -> None:
+    """Press the form's main button (Weiter), which has no name, unlike "save for later"."""
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]:not([name])").click()
+
+
+def walk_form(
+    page: Any,
+    spec: ServiceSpec,
+    label: str,
+    *,
+    make_mistake: bool,
+    check: Callable[[Any, str], None] = check_accessible,
+) -> list[str]:
+    """From the first step to the check page, ``check``-ing each step; returns the steps visited."""
+    assert spec.form is not None
+    today = dt.date.today()
+    visited: list[str] = []
+    for _ in range(len(spec.form.steps) + 1):
+        match = STEP_URL.search(page.url)
+        if match is None:
+            break
+        step = spec.form.step(match["step"])
+        assert step is not None, f"{label}: unknown step in {page.url}"
+        check(page, f"{label} step {step.name}")
+        if make_mistake and not visited:
+            press_continue(page)
+            assert page.locator("[aria-invalid=true]").count(), f"{label}: no field marked invalid"
+            if page.locator("html").get_attribute("lang") == "de":
+                assert page.title().startswith("Fehler:"), f"{label}: the title does not say Fehler:"
+            summary = page.locator("[data-error-summary]")
+            assert summary.is_visible()
+            assert page.evaluate("() => document.activeElement.hasAttribute('data-error-summary')")
+            check(page, f"{label} step {step.name} with errors")
+        visited.append(step.name)
+        fill_step(page, step, today)
+        press_continue(page)
+    assert page.url.split("?")[0].endswith("/check"), f"{label}: ended at {page.url}, not the check page"
+    return visited

@@ -4,15 +4,12 @@ making a mistake on the way and correcting it."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import LANGUAGES, Portal, check_accessible, check_reflows, offered_forms
-from form_walk import fill_step
+from e2e_support import LANGUAGES, Portal, check_accessible, check_reflows
+from form_walk import press_continue, walk_form
 
 from app.formspec import load_catalogue
 from app.formspec.model import ServiceSpec
@@ -24,59 +21,12 @@ FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 SHIPPED_FORMS = sorted(slug for slug, spec in load_catalogue(FORMS_DIR).services.items() if spec.form)
 #: The service of the citizen's walk: several steps, a date, an address, choices.
 WALK_SERVICE = "hund-anmelden"
-STEP_URL = re.compile(r"/services/(?P<service>[a-z0-9-]+)/apply/(?P<step>[a-z0-9_-]+)")
-
-
-@pytest.fixture(scope="module")
-def offers(portal: Portal) -> dict[str, tuple[str, ServiceSpec]]:
-    return offered_forms(portal.app)
-
-
-def _continue(page: Any) -> None:
-    """Press the form's main button (Weiter), which has no name, unlike "save for later"."""
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]:not([name])").click()
-
-
-def walk_form(
-    page: Any,
-    spec: ServiceSpec,
-    label: str,
-    *,
-    make_mistake: bool,
-    check: Callable[[Any, str], None] = check_accessible,
-) -> list[str]:
-    """From the first step to the check page, ``check``-ing each step; returns the steps visited."""
-    assert spec.form is not None
-    today = dt.date.today()
-    visited: list[str] = []
-    for _ in range(len(spec.form.steps) + 1):
-        match = STEP_URL.search(page.url)
-        if match is None:
-            break
-        step = spec.form.step(match["step"])
-        assert step is not None, f"{label}: unknown step in {page.url}"
-        check(page, f"{label} step {step.name}")
-        if make_mistake and not visited:
-            _continue(page)
-            assert page.locator("[aria-invalid=true]").count(), f"{label}: no field marked invalid"
-            if page.locator("html").get_attribute("lang") == "de":
-                assert page.title().startswith("Fehler:"), f"{label}: the title does not say Fehler:"
-            summary = page.locator("[data-error-summary]")
-            assert summary.is_visible()
-            assert page.evaluate("() => document.activeElement.hasAttribute('data-error-summary')")
-            check(page, f"{label} step {step.name} with errors")
-        visited.append(step.name)
-        fill_step(page, step, today)
-        _continue(page)
-    assert page.url.split("?")[0].endswith("/check"), f"{label}: ended at {page.url}, not the check page"
-    return visited
 
 
 def submit_and_follow(page: Any, portal: Portal, label: str) -> None:
     """Check page → submit → confirmation → status page, each checked by axe."""
     check_accessible(page, f"{label} check page")
-    _continue(page)
+    press_continue(page)
     assert "/confirmation" in page.url, f"{label}: submitting led to {page.url}"
     reference = page.locator(".panel-confirmation strong").inner_text().strip()
     assert reference, f"{label}: no reference number on the confirmation page"

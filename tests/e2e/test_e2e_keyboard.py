@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from e2e_support import Portal, offered_forms
+from e2e_support import Portal
 from form_walk import answer_for
 
 from app.formspec.model import FieldType, ServiceSpec
@@ -115,8 +115,9 @@ def keyboard_step(page: Any, answers: dict[str, Any]) -> None:
     pytest.fail(f"no main button reached by Tab on {page.url}")
 
 
-def test_a_form_can_be_filled_and_sent_with_the_keyboard_alone(page: Any, portal: Portal) -> None:
-    offers = offered_forms(portal.app)
+def test_a_form_can_be_filled_and_sent_with_the_keyboard_alone(
+    page: Any, portal: Portal, offers: dict[str, tuple[str, ServiceSpec]]
+) -> None:
     assert KEYBOARD_SERVICE in offers, f"no demo commune offers {KEYBOARD_SERVICE}"
     commune, spec = offers[KEYBOARD_SERVICE]
     assert spec.form is not None

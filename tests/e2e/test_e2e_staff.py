@@ -1,5 +1,5 @@
-"""The staff workspace's way in: the login page and, once signed in, the start page and the
-inbox pass axe-core (WCAG 2.1 A and AA)."""
+"""The staff workspace's way in: the login page and, once signed in, the start page, the
+inbox and a submission pass axe-core (WCAG 2.1 A and AA)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from e2e_support import LANGUAGES, Portal, check_accessible
+from form_walk import press_continue, walk_form
 
+from app.formspec.model import ServiceSpec
 from app.staff.demo import ASSOCIATION_ADMIN_EMAIL, DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -43,3 +45,26 @@ def test_staff_login_errors_are_accessible(page: Any, portal: Portal) -> None:
 def test_staff_start_page_is_accessible(page: Any, portal: Portal) -> None:
     _sign_in(page, portal, ASSOCIATION_ADMIN_EMAIL)
     check_accessible(page, "staff start page")
+
+
+def _not_checked(page: Any, name: str) -> None:
+    """The citizen's side is checked elsewhere (test_e2e_forms); here it only makes data."""
+
+
+def test_staff_inbox_and_submission_are_accessible(
+    page: Any, portal: Portal, offers: dict[str, tuple[str, ServiceSpec]]
+) -> None:
+    commune, spec = offers["kontakt"]
+    page.goto(portal.href(f"/{commune}/services/kontakt/apply", "de"))
+    walk_form(page, spec, "kontakt for the inbox", make_mistake=False, check=_not_checked)
+    press_continue(page)
+    assert "/confirmation" in page.url, f"submitting led to {page.url}"
+    reference = page.locator(".panel-confirmation strong").inner_text().strip()
+    _sign_in(page, portal, ASSOCIATION_ADMIN_EMAIL)
+    response = page.goto(portal.href(f"/staff/{commune}/inbox", "de"))
+    assert response is not None and response.ok, f"inbox: {response and response.status}"
+    assert reference in page.locator("main").inner_text()
+    check_accessible(page, "staff inbox")
+    response = page.goto(portal.href(f"/staff/{commune}/submissions/{reference}", "de"))
+    assert response is not None and response.ok, f"submission page: {response and response.status}"
+    check_accessible(page, "staff submission")
