@@ -230,3 +230,7 @@ class SearchEntry(db.Model):
     )
     effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+# The editing history's tables belong to the content metadata too (imported last: it uses the above).
+import app.content.editing.models  # noqa: E402, F401

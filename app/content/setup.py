@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from app.content.editing import setup as editing_setup
 from app.content.search import install_index_hooks
 from app.content.views import navigation_pages
 
@@ -37,3 +38,4 @@ def init_app(app: Flask) -> None:
     # Every commune page (also other features' and the error pages) shows the page tree's top level.
     app.jinja_env.globals["commune_navigation"] = navigation_pages
     app.jinja_env.filters["media_type_label"] = media_type_label
+    editing_setup.init_app(app)

@@ -1,0 +1,1 @@
+"""Staff-side editing of a commune's content: forms, workflow, versions (see services)."""
