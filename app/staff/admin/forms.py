@@ -89,7 +89,7 @@ class ProfileForm(FlaskForm):
     require_two_factor = BooleanField(_l("Zwei-Faktor-Anmeldung für alle Beschäftigten verlangen"))
     leitweg_ids = TextAreaField(
         _l("Leitweg-IDs"),
-        description=_l("Für elektronische Rechnungen; eine je Zeile, z. B. 12064000-0001-39."),
+        description=_l("Für elektronische Rechnungen; eine je Zeile, z. B. 12064000-0001-35."),
         validators=[Length(max=2000)],
     )
 

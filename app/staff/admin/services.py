@@ -100,7 +100,7 @@ def parse_leitweg_ids(text: str) -> list[str]:
                     "„%(value)s“ ist keine gültige Leitweg-ID. Sie besteht aus der "
                     "Grobadressierung (2 bis 12 Ziffern), wahlweise der Feinadressierung "
                     "(bis zu 30 Buchstaben oder Ziffern) und der zweistelligen Prüfziffer, "
-                    "getrennt durch Bindestriche, z. B. 12064000-0001-39.",
+                    "getrennt durch Bindestriche, z. B. 12064000-0001-35.",
                     value=value[:60],
                 ),
                 "leitweg_ids",
@@ -635,7 +635,8 @@ def create_commune(
     origin: Origin,
 ) -> Commune:
     """A new member commune with its required pages and its first admin, who is invited by e-mail."""
-    from app.content.editing.services import ensure_required_pages
+    # Imported on use: the editors' package is wired by the content feature; the staff area loads without it.
+    from app.content.editing.required import ensure_required_pages
 
     values = {key: str(values[key]).strip() for key in COMMUNE_FIELDS}
     slug = slug.strip()
