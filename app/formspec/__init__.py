@@ -73,18 +73,27 @@ The citizen's steps (compiler.py)
     ``clean_answers(service, answers) -> dict`` drops answers of parts hidden now and keys
     the form does not know (after a Change). ``missing_steps(service, answers) ->
     list[str]`` names the visible steps whose required answers are missing.
-    ``visible_steps(form, answers)`` and ``is_visible(part, answers)`` evaluate show_if.
+    ``visible_steps(form, answers)``, ``visible_fields(form, answers)`` and
+    ``is_visible(part, answers)`` evaluate show_if (a hidden field's answer counts as none).
+    After ``validate()``, ``form.visible_names`` lists the fields that were shown and
+    checked, each with ``field.answer``; ``form.existing_files(name)`` the stored uploads of
+    a file field (for "Hochgeladen: …"). ``FieldSpec.links_privacy_notice`` is True for
+    consent fields (the template adds the commune's privacy-notice link to the label).
 
 Outputs
     ``compute_fees(service, answers) -> FeeResult`` (lines of (label, Decimal), total).
     ``summarise(service, answers, gettext=None, locale="de") -> list[SummarySection]``:
     step → fieldsets → rows (name, label, display text, stored value, type), for the check
-    page, the PDF, the staff view and e-mails alike.
+    page, the PDF, the staff view and e-mails alike; visible questions left empty read
+    "Keine Angabe". Pass a non-lazy gettext: the texts are plain strings. Fee line labels
+    are German source texts; translate them with the same gettext when showing them.
     ``data_schema(service) -> dict`` JSON Schema 2020-12 of the answers document.
 
 Tooling
-    ``app.formspec.cli:cli`` is the click group ``forms`` (``forms check [PATHS...]``);
-    ``app.formspec.babel:extract_formspec`` is the Babel extractor for forms/*.yaml.
+    ``app.formspec.cli:cli`` is the click group ``forms``: ``forms check [PATHS...]`` (lint,
+    exit status 1 on errors) and ``forms schema`` (rewrites forms/schema.json from the
+    parser's keys). ``app.formspec.babel:extract_formspec`` is the Babel extractor for
+    forms/*.yaml (registered in pyproject.toml, used by babel.cfg).
 """
 
 from __future__ import annotations

@@ -502,9 +502,9 @@ class SpecValidator:
         uploads = list(field.data or [])
         spec = self.spec
         if not uploads:
-            earlier = form.answers.get(spec.name)
+            earlier = form.existing_files(spec.name)
             if earlier:
-                return earlier
+                return earlier if spec.multiple else earlier[0]
             if spec.required:
                 raise self._missing(_)
             return None
