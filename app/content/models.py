@@ -192,11 +192,12 @@ CONTENT_MODELS: dict[ContentKind, type[Page | NewsItem | Event | Document]] = {
 ContentItem = Page | NewsItem | Event | Document
 
 
-def visible_to_public(model: Any, now: datetime) -> ColumnElement[bool]:
+def visible_to_public(model: Any, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """The condition every public listing, navigation, feed and search applies.
 
     Published, already effective and not yet expired. Works for any content
-    model and for the search index, which mirrors the same three columns.
+    model and for the search index, which mirrors the same three columns;
+    ``now`` may be a bound parameter for statements built once.
     """
     return and_(
         model.state == PublicationState.PUBLISHED,

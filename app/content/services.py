@@ -18,7 +18,7 @@ from typing import TypeVar
 import filetype
 from flask_babel import lazy_gettext as _l
 from slugify import slugify
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from app.content.models import (
     ContentItem,
@@ -32,7 +32,7 @@ from app.content.models import (
 from app.extensions import db
 from app.storage import blob_store
 from app.tenancy.models import Commune
-from app.timeutil import BERLIN
+from app.timeutil import BERLIN, UTCDateTime
 
 #: First path segments that belong to other routes of a commune; a top-level page may not use them.
 RESERVED_PAGE_SLUGS = frozenset(
@@ -399,35 +399,55 @@ def reject(item: ContentItem, comment: str) -> None:
 
 
 # -- what visitors see --------------------------------------------------------------------------
+#
+# The statements behind every public page are built once, with bound parameters: the pages
+# are read on every request, and building and keying a statement costs as much as running it.
+
+_NOW = bindparam("now", type_=UTCDateTime())
+_COMMUNE = bindparam("commune_id", type_=Integer())
+_LIMIT = bindparam("limit", type_=Integer())
+_OFFSET = bindparam("offset", type_=Integer())
+
+
+@dataclass(frozen=True, slots=True)
+class PageNode:
+    """A page as the navigation sees it: enough to link to it, without its body."""
+
+    id: int
+    parent_id: int | None
+    slug: str
+    title: str
+    description: str
+    in_navigation: bool
 
 
 @dataclass
 class PageTree:
     """A commune's visible pages, loaded in one query; a hidden page hides its subtree."""
 
-    roots: list[Page] = field(default_factory=list)
-    children: dict[int, list[Page]] = field(default_factory=dict)
-    parents: dict[int, Page | None] = field(default_factory=dict)
+    roots: list[PageNode] = field(default_factory=list)
+    children: dict[int, list[PageNode]] = field(default_factory=dict)
+    parents: dict[int, PageNode | None] = field(default_factory=dict)
 
-    def children_of(self, page: Page) -> list[Page]:
+    def children_of(self, page: PageNode) -> list[PageNode]:
         return self.children.get(page.id, [])
 
-    def ancestors(self, page: Page) -> list[Page]:
+    def ancestors(self, page: PageNode) -> list[PageNode]:
         """From the top of the tree down to the page's parent."""
-        chain: list[Page] = []
+        chain: list[PageNode] = []
         parent = self.parents.get(page.id)
         while parent is not None:
             chain.append(parent)
             parent = self.parents.get(parent.id)
         return list(reversed(chain))
 
-    def path_of(self, page: Page) -> str:
+    def path_of(self, page: PageNode) -> str:
         return "/".join([*(p.slug for p in self.ancestors(page)), page.slug])
 
-    def find(self, path: str) -> Page | None:
+    def find(self, path: str) -> PageNode | None:
         """The page at a slug path such as ``rathaus/buergermeister``."""
         level = self.roots
-        page: Page | None = None
+        page: PageNode | None = None
         for slug in path.strip("/").split("/"):
             page = next((p for p in level if p.slug == slug), None)
             if page is None:
@@ -436,117 +456,123 @@ class PageTree:
         return page
 
 
+_PAGE_TREE = (
+    select(Page.id, Page.parent_id, Page.slug, Page.title, Page.description, Page.in_navigation)
+    .where(Page.commune_id == _COMMUNE, visible_to_public(Page, _NOW))
+    .order_by(Page.position, Page.title)
+)
+
+
 def public_page_tree(commune: Commune, now: datetime) -> PageTree:
     """The navigation tree as a visitor sees it at ``now``."""
-    pages = list(
-        db.session.scalars(
-            select(Page)
-            .where(Page.commune_id == commune.id, visible_to_public(Page, now))
-            .order_by(Page.position, Page.title)
-        )
-    )
-    by_parent: dict[int | None, list[Page]] = {}
-    for page in pages:
-        by_parent.setdefault(page.parent_id, []).append(page)
-    tree = PageTree()
+    rows = db.session.execute(_PAGE_TREE, {"commune_id": commune.id, "now": now})
+    by_parent: dict[int | None, list[PageNode]] = {}
+    for row in rows:
+        node = PageNode(*row)
+        by_parent.setdefault(node.parent_id, []).append(node)
+    tree = PageTree(roots=list(by_parent.get(None, [])))
     # Walk down from the roots so a page under a hidden parent is never reached.
-    stack = [(page, None) for page in reversed(by_parent.get(None, []))]
-    tree.roots = list(by_parent.get(None, []))
+    stack: list[tuple[PageNode, PageNode | None]] = [(node, None) for node in reversed(tree.roots)]
     while stack:
-        page, parent = stack.pop()
-        tree.parents[page.id] = parent
-        kids = by_parent.get(page.id, [])
-        tree.children[page.id] = kids
-        stack.extend((kid, page) for kid in reversed(kids))
+        node, parent = stack.pop()
+        tree.parents[node.id] = parent
+        kids = by_parent.get(node.id, [])
+        tree.children[node.id] = kids
+        stack.extend((kid, node) for kid in reversed(kids))
     return tree
+
+
+def load_page(node: PageNode) -> Page:
+    """The full page (with its body) behind a node of the visible tree."""
+    page = db.session.get(Page, node.id)
+    if page is None:
+        raise LookupError(node.id)
+    return page
+
+
+_NEWS_VISIBLE = (NewsItem.commune_id == _COMMUNE, visible_to_public(NewsItem, _NOW))
+_LATEST_NEWS = (
+    select(NewsItem)
+    .where(*_NEWS_VISIBLE)
+    .order_by(NewsItem.news_date.desc(), NewsItem.id.desc())
+    .limit(_LIMIT)
+)
+_NEWS_PAGE = (
+    select(NewsItem, func.count().over().label("total"))
+    .where(*_NEWS_VISIBLE)
+    .order_by(NewsItem.news_date.desc(), NewsItem.id.desc())
+    .limit(_LIMIT)
+    .offset(_OFFSET)
+)
+_ONE_NEWS = select(NewsItem).where(*_NEWS_VISIBLE, NewsItem.slug == bindparam("slug"))
 
 
 def latest_news(commune: Commune, now: datetime, limit: int = 5) -> list[NewsItem]:
     """The newest visible news items."""
-    return list(
-        db.session.scalars(
-            select(NewsItem)
-            .where(NewsItem.commune_id == commune.id, visible_to_public(NewsItem, now))
-            .order_by(NewsItem.news_date.desc(), NewsItem.id.desc())
-            .limit(limit)
-        )
-    )
+    return list(db.session.scalars(_LATEST_NEWS, {"commune_id": commune.id, "now": now, "limit": limit}))
 
 
 def news_page(commune: Commune, now: datetime, page: int, per_page: int = 10) -> tuple[list[NewsItem], int]:
-    """One page of visible news, newest first, and the number of visible items."""
-    where = (NewsItem.commune_id == commune.id, visible_to_public(NewsItem, now))
-    total = db.session.scalar(select(func.count()).select_from(NewsItem).where(*where)) or 0
-    items = list(
-        db.session.scalars(
-            select(NewsItem)
-            .where(*where)
-            .order_by(NewsItem.news_date.desc(), NewsItem.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
-    return items, total
+    """One page of visible news, newest first, and the number of visible items.
+
+    A page past the end comes back empty with a total of 0.
+    """
+    rows = db.session.execute(
+        _NEWS_PAGE,
+        {"commune_id": commune.id, "now": now, "limit": per_page, "offset": (page - 1) * per_page},
+    ).all()
+    return [row[0] for row in rows], (rows[0].total if rows else 0)
 
 
 def find_news(commune: Commune, slug: str, now: datetime) -> NewsItem | None:
-    return db.session.scalar(
-        select(NewsItem).where(
-            NewsItem.commune_id == commune.id, NewsItem.slug == slug, visible_to_public(NewsItem, now)
-        )
-    )
+    return db.session.scalar(_ONE_NEWS, {"commune_id": commune.id, "now": now, "slug": slug})
+
+
+_EVENTS_VISIBLE = (Event.commune_id == _COMMUNE, visible_to_public(Event, _NOW))
+_UPCOMING_EVENTS = (
+    select(Event).where(*_EVENTS_VISIBLE, Event.ends_at >= _NOW).order_by(Event.starts_at, Event.id)
+)
+_PAST_EVENTS = (
+    select(Event, func.count().over().label("total"))
+    .where(*_EVENTS_VISIBLE, Event.ends_at < _NOW)
+    .order_by(Event.starts_at.desc(), Event.id.desc())
+    .limit(_LIMIT)
+    .offset(_OFFSET)
+)
+_ONE_EVENT = select(Event).where(*_EVENTS_VISIBLE, Event.slug == bindparam("slug"))
 
 
 def upcoming_events(commune: Commune, now: datetime, limit: int | None = None) -> list[Event]:
     """Visible events that have not ended yet, soonest first."""
-    stmt = (
-        select(Event)
-        .where(Event.commune_id == commune.id, visible_to_public(Event, now), Event.ends_at >= now)
-        .order_by(Event.starts_at, Event.id)
-    )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(db.session.scalars(stmt))
+    stmt = _UPCOMING_EVENTS if limit is None else _UPCOMING_EVENTS.limit(_LIMIT)
+    return list(db.session.scalars(stmt, {"commune_id": commune.id, "now": now, "limit": limit}))
 
 
 def past_events(commune: Commune, now: datetime, page: int, per_page: int = 20) -> tuple[list[Event], int]:
     """Visible events that are over, the most recent first, and how many there are."""
-    where = (Event.commune_id == commune.id, visible_to_public(Event, now), Event.ends_at < now)
-    total = db.session.scalar(select(func.count()).select_from(Event).where(*where)) or 0
-    items = list(
-        db.session.scalars(
-            select(Event)
-            .where(*where)
-            .order_by(Event.starts_at.desc(), Event.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
-    return items, total
+    rows = db.session.execute(
+        _PAST_EVENTS,
+        {"commune_id": commune.id, "now": now, "limit": per_page, "offset": (page - 1) * per_page},
+    ).all()
+    return [row[0] for row in rows], (rows[0].total if rows else 0)
 
 
 def find_event(commune: Commune, slug: str, now: datetime) -> Event | None:
-    return db.session.scalar(
-        select(Event).where(Event.commune_id == commune.id, Event.slug == slug, visible_to_public(Event, now))
-    )
+    return db.session.scalar(_ONE_EVENT, {"commune_id": commune.id, "now": now, "slug": slug})
+
+
+_DOCUMENTS_VISIBLE = (Document.commune_id == _COMMUNE, visible_to_public(Document, _NOW))
+_DOCUMENTS = (
+    select(Document).where(*_DOCUMENTS_VISIBLE).order_by(Document.created_at.desc(), Document.id.desc())
+)
+_ONE_DOCUMENT = select(Document).where(*_DOCUMENTS_VISIBLE, Document.slug == bindparam("slug"))
 
 
 def public_documents(commune: Commune, now: datetime, limit: int | None = None) -> list[Document]:
     """Visible documents, newest first."""
-    stmt = (
-        select(Document)
-        .where(Document.commune_id == commune.id, visible_to_public(Document, now))
-        .order_by(Document.created_at.desc(), Document.id.desc())
-    )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(db.session.scalars(stmt))
+    stmt = _DOCUMENTS if limit is None else _DOCUMENTS.limit(_LIMIT)
+    return list(db.session.scalars(stmt, {"commune_id": commune.id, "now": now, "limit": limit}))
 
 
 def find_document(commune: Commune, slug: str, now: datetime) -> Document | None:
-    return db.session.scalar(
-        select(Document).where(
-            Document.commune_id == commune.id, Document.slug == slug, visible_to_public(Document, now)
-        )
-    )
-
+    return db.session.scalar(_ONE_DOCUMENT, {"commune_id": commune.id, "now": now, "slug": slug})

@@ -10,15 +10,16 @@ from feedgen.feed import FeedGenerator
 from flask import Response, abort, g, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from app.content.models import Page
 from app.content.search import search as run_search
 from app.content.services import (
     SLUG_PATTERN,
+    PageNode,
     PageTree,
     find_document,
     find_event,
     find_news,
     latest_news,
+    load_page,
     news_page,
     past_events,
     public_documents,
@@ -65,7 +66,7 @@ def page_tree() -> PageTree | None:
     return cached[1]
 
 
-def navigation_pages() -> list[Page]:
+def navigation_pages() -> list[PageNode]:
     """The top level of the page tree, for the header navigation of every commune page.
 
     Pages marked "not in navigation" (such as the legal pages the footer links) are left out.
@@ -225,6 +226,7 @@ def page(path: str) -> str:
         abort(404)
     ancestors = tree.ancestors(found)
     section = ancestors[0] if ancestors else found
+    shown = load_page(found)
     trail = [
         (_("Startseite"), url_for("content.commune_home")),
         *((p.title, url_for("content.page", path=tree.path_of(p))) for p in ancestors),
@@ -232,7 +234,7 @@ def page(path: str) -> str:
     ]
     return render_template(
         "content/page.html",
-        page=found,
+        page=shown,
         trail=trail,
         children=[(p, tree.path_of(p)) for p in tree.children_of(found)],
         section=section,
