@@ -406,7 +406,7 @@ def _enqueue(
 ) -> list[int]:
     deliveries = delivery.enqueue_deliveries(submission, commune_service, office)
     session.flush()
-    return [delivery.id for delivery in deliveries]
+    return [row.id for row in deliveries]
 
 
 def _after_commit(submission: Submission, delivery_ids: list[int], token: str) -> None:

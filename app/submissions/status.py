@@ -31,7 +31,7 @@ from app.tenancy.web import commune_blueprint, current_commune
 
 bp = commune_blueprint("status", __name__, "/status")
 
-#: Session key: reference → tracking token (or None) of the submissions made in this browser.
+#: Session key: [reference, tracking token or None] pairs of the submissions made in this browser.
 SESSION_KEY = "submitted"
 #: How many recent submissions the session remembers for their confirmation pages.
 REMEMBERED = 5

@@ -15,10 +15,11 @@ import jsonschema
 import pikepdf
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import app.submissions.pdf as submission_pdf
 from app.delivery.models import Delivery, DeliveryState
+from app.delivery.worker import Worker
 from app.documents import extract_embedded_files
 from app.extensions import db
 from app.formspec import data_schema
@@ -26,6 +27,7 @@ from app.storage import blob_store
 from app.submissions.models import EventKind, Submission
 from app.submissions.pdf import render_pending_pdfs
 from app.submissions.services import submit_draft
+from app.timeutil import utcnow
 from submissions.submit_builders import (
     POLISH,
     SORBIAN,
@@ -152,3 +154,46 @@ def test_old_submission_renders_from_its_kept_definition_after_the_form_changed(
     submission = db.session.get(Submission, submission_id)
     schema = json.loads(extract_embedded_files(_stored_pdf(submission))["schema.json"])
     assert schema == data_schema(setting.service)
+
+
+def _fail_first_rendering(setting: Setting, monkeypatch: pytest.MonkeyPatch) -> int:
+    def broken(submission: Submission) -> bytes:
+        raise RuntimeError("renderer down")
+
+    monkeypatch.setattr(submission_pdf, "render_pdf", broken)
+    submission_id = submit_draft(make_draft(setting)[0], locale="de").submission.id
+    monkeypatch.undo()
+    # The failure is older than the pause the worker leaves before trying again.
+    db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id)
+        .values(updated_at=utcnow() - submission_pdf.RETRY_FAILED_AFTER - timedelta(seconds=1))
+    )
+    db.session.commit()
+    return submission_id
+
+
+def test_delivery_worker_round_renders_missing_pdfs_before_delivering(
+    setting: Setting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's round hook renders the PDF the request could not; the deliveries follow."""
+    submission_id = _fail_first_rendering(setting, monkeypatch)
+
+    Worker(poll_seconds=0, batch_size=10).run_round()
+
+    submission = db.session.get(Submission, submission_id)
+    assert submission.pdf_key is not None
+    [row] = db.session.scalars(select(Delivery).where(Delivery.submission_id == submission_id))
+    assert row.attempts == 1, "the office delivery was attempted once the PDF existed"
+
+
+def test_render_pdfs_command_renders_what_is_missing(
+    setting: Setting, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submission_id = _fail_first_rendering(setting, monkeypatch)
+
+    result = app.test_cli_runner().invoke(args=["submissions", "render-pdfs"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 PDF(s) rendered." in result.output
+    assert db.session.get(Submission, submission_id).pdf_key is not None
