@@ -9,7 +9,7 @@ from factories import make_commune, make_office
 from flask import Flask
 from flask.testing import FlaskClient
 from staff.builders import log_in, make_user
-from staff.conftest import _fast_hashing  # noqa: F401
+from staff.conftest import _fast_hashing, app_config  # noqa: F401
 
 from app.content.editing.required import ensure_required_pages
 from app.extensions import db
