@@ -23,6 +23,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
 from app.formspec.model import OFFICE_KINDS
@@ -117,8 +118,8 @@ class OfficeForm(FlaskForm):
         _l("Amtsart"),
         description=_l("Danach schlägt das Portal das Fachamt für die Dienste des Katalogs vor."),
         choices=[
-            ("", _l("– keine –")),
-            *((kind, OFFICE_KIND_LABELS.get(kind, kind)) for kind in OFFICE_KINDS),
+            SelectChoice("", _l("– keine –")),
+            *(SelectChoice(kind, OFFICE_KIND_LABELS.get(kind, kind)) for kind in OFFICE_KINDS),
         ],
     )
     email = EmailField(_l("E-Mail-Adresse"), filters=STRIP, validators=[Length(max=254)])
@@ -128,9 +129,9 @@ class OfficeForm(FlaskForm):
     active = BooleanField(_l("Fachamt ist aktiv"), default=True)
 
 
-def role_choices(roles: list[Role]) -> list[tuple[str, str]]:
+def role_choices(roles: list[Role]) -> list[SelectChoice]:
     """Select choices of ``roles`` with their German labels."""
-    return [(role.value, str(ROLE_LABELS[role])) for role in roles]
+    return [SelectChoice(role.value, str(ROLE_LABELS[role])) for role in roles]
 
 
 class UserForm(FlaskForm):

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
 from app.formspec import bind_step_form, step_form_class
@@ -215,7 +216,7 @@ def _user_form_choices(form: UserForm, commune: Commune, current: Role | None = 
     if current is not None and current not in roles:
         roles.insert(0, current)
     form.role.choices = role_choices(roles)
-    form.offices.choices = [(o.id, o.name) for o in scope_offices(commune)]
+    form.offices.choices = [SelectChoice(o.id, o.name) for o in scope_offices(commune)]
 
 
 def scope_offices(commune: Commune) -> list[Office]:
@@ -355,8 +356,8 @@ def service_list(commune: str) -> str:
 def _service_form(commune: Commune, spec: Any, choice: Any, suggested: Office | None) -> ServiceForm:
     form = ServiceForm(obj=choice if choice is not None else None)
     active = [o for o in commune.offices if o.active]
-    form.office.choices = [(0, str(_l("– bitte wählen –")))] + [
-        (o.id, f"{o.name} ({office_kind_label(o.kind)})" if o.kind else o.name) for o in active
+    form.office.choices = [SelectChoice(0, str(_l("– bitte wählen –")))] + [
+        SelectChoice(o.id, f"{o.name} ({office_kind_label(o.kind)})" if o.kind else o.name) for o in active
     ]
     if request.method == "GET":
         form.office.data = (choice.office_id if choice is not None else None) or (
@@ -572,8 +573,10 @@ def all_users() -> str:
     association_scope()
     all_communes = list(db.session.scalars(select(Commune).order_by(Commune.name)))
     form = UserFilterForm(request.args)
-    form.commune.choices = [("", _("Alle Kommunen"))] + [(c.slug, c.name) for c in all_communes]
-    form.role.choices = [("", _("Alle Rollen")), *role_choices(list(Role))]
+    form.commune.choices = [SelectChoice("", _("Alle Kommunen"))] + [
+        SelectChoice(c.slug, c.name) for c in all_communes
+    ]
+    form.role.choices = [SelectChoice("", _("Alle Rollen")), *role_choices(list(Role))]
     form.validate()
     commune = next((c for c in all_communes if c.slug == form.commune.data), None)
     role = Role(form.role.data) if form.role.data in {r.value for r in Role} else None
