@@ -315,3 +315,30 @@ def test_no_confirmation_mail_without_an_address(
 
     mails = smtp_server.wait_for(1)
     assert [mail.rcpt_tos for mail in mails] == [("ordnungsamt@example.org",)]
+
+
+def test_concurrent_submissions_of_one_commune_get_consecutive_numbers(setting: Setting, app: Flask) -> None:
+    """Eight submits at once: no "database is locked" on SQLite, no gap and no duplicate anywhere."""
+    draft_ids = [make_draft(setting)[0].id for _ in range(8)]
+    barrier = threading.Barrier(len(draft_ids))
+    numbers: list[int] = []
+    errors: list[BaseException] = []
+
+    def submit(draft_id: int) -> None:
+        try:
+            with app.app_context():
+                draft = db.session.get(Draft, draft_id)
+                barrier.wait(timeout=10)
+                numbers.append(submit_draft(draft, locale="de").submission.reference_number)
+                db.session.remove()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(draft_id,)) for draft_id in draft_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert sorted(numbers) == list(range(1, len(draft_ids) + 1))
