@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from app.tenancy.demo import DEMO_COMMUNES, DemoCommune
+
 CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "portal.css"
 TEXT = 4.5
 NON_TEXT = 3.0
@@ -114,3 +116,10 @@ def test_contrast_formula_matches_wcag_reference_values() -> None:
     assert contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
     assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
     assert contrast_ratio("#777777", "#ffffff") < TEXT
+
+
+@pytest.mark.parametrize("demo", DEMO_COMMUNES, ids=[d.slug for d in DEMO_COMMUNES])
+def test_demo_brand_colours_carry_white_header_text(demo: DemoCommune) -> None:
+    """The header's white text, links and the coat-of-arms initials sit on the commune's colour."""
+    ratio = contrast_ratio("#ffffff", demo.brand_colour)
+    assert ratio >= TEXT, f"{demo.slug}: white on {demo.brand_colour} is {ratio:.2f}:1"
