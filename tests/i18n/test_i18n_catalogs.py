@@ -94,6 +94,24 @@ def test_every_string_in_the_code_is_in_the_catalog(locale: str, extracted: Cata
     )
 
 
+#: A gettext call with a literal message (``_(variable)`` yields nothing to extract).
+GETTEXT_IN_TEMPLATE = re.compile(r"\b(?:_|gettext|ngettext)\(\s*[\"']|\{%-?\s*trans\b")
+
+
+def test_extraction_reads_every_template_that_translates(extracted: Catalog) -> None:
+    """Babel skips folders starting with "_" by default; _components must still be read."""
+    read = {path for message in extracted for path, _line in message.locations}
+    templates = sorted((ROOT / "app" / "templates").rglob("*.*"))
+    unread = [
+        path.relative_to(ROOT).as_posix()
+        for path in templates
+        if path.suffix in {".html", ".txt"}
+        and GETTEXT_IN_TEMPLATE.search(path.read_text(encoding="utf-8"))
+        and path.relative_to(ROOT).as_posix() not in read
+    ]
+    assert not unread, f"templates with gettext calls that extraction does not read: {unread}"
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_no_entry_is_untranslated(locale: str) -> None:
     untranslated = [describe(m) for m in messages(load_catalog(locale)) if not all(msgstrs(m))]
