@@ -290,7 +290,8 @@ def descendant_ids(page: Page) -> set[int]:
     return found
 
 
-def _siblings(commune_id: int, parent_id: int | None) -> list[Page]:
+def sibling_pages(commune_id: int, parent_id: int | None) -> list[Page]:
+    """The pages of one level of a commune's tree, in navigation order."""
     return list(
         db.session.scalars(
             select(Page)
@@ -324,18 +325,22 @@ def move_page(page: Page, actor: User, new_parent: Page | None) -> None:
     if parent_id == page.parent_id:
         return
     _check_page_slug(page.commune, page.slug, parent_id, page.id)
-    siblings = _siblings(page.commune_id, parent_id)
+    siblings = sibling_pages(page.commune_id, parent_id)
     page.parent_id = parent_id
     page.position = max((p.position for p in siblings), default=-1) + 1
     db.session.flush()
 
 
 def reorder_page(page: Page, actor: User, direction: str) -> bool:
-    """Move the page one place ``"up"`` or ``"down"`` among its siblings; ``False`` at the edge."""
-    _require(actor, Permission.EDIT_CONTENT, page.commune)
+    """Move the page one place ``"up"`` or ``"down"`` among its siblings; ``False`` at the edge.
+
+    The order of a public page is part of the public navigation: it needs the same rights
+    as changing the page.
+    """
+    _require_change(page, actor)
     if direction not in ("up", "down"):
         raise ContentError(_l("Unbekannte Richtung."))
-    siblings = _siblings(page.commune_id, page.parent_id)
+    siblings = sibling_pages(page.commune_id, page.parent_id)
     index = next(i for i, p in enumerate(siblings) if p.id == page.id)
     target = index - 1 if direction == "up" else index + 1
     if not 0 <= target < len(siblings):
@@ -379,21 +384,16 @@ def delete_item(item: ContentItem, actor: User) -> None:
 # -- news, events, documents ---------------------------------------------------------------------
 
 
-def _set_image(item: NewsItem, image: bytes | None, alt: str, remove: bool) -> None:
-    alt = alt.strip()
-    if remove and image is None:
+def _keep_or_remove_image(item: NewsItem, alt: str, remove: bool) -> None:
+    """Without a new upload: drop the image, or keep it with its (required) alt text."""
+    if remove or item.image_key is None:
         item.image_key = None
         item.image_type = None
         item.image_alt = ""
         return
-    if image is not None:
-        if not alt:
-            raise ContentError(_l("Bitte beschreiben Sie das Bild in einem Alternativtext."))
-        content.store_news_image(item, prepare_news_image(image), alt)
-        return
-    if item.image_key is not None and not alt:
+    if not alt.strip():
         raise ContentError(_l("Bitte beschreiben Sie das Bild in einem Alternativtext."))
-    item.image_alt = alt if item.image_key is not None else ""
+    item.image_alt = alt.strip()
 
 
 def save_news_item(
@@ -444,7 +444,7 @@ def save_news_item(
         if prepared is not None:
             content.store_news_image(item, prepared, image_alt)
         else:
-            _set_image(item, None, image_alt, remove_image)
+            _keep_or_remove_image(item, image_alt, remove_image)
     record_version(item, actor, _l("Angelegt") if created else _l("Bearbeitet"))
     return item
 
@@ -518,12 +518,11 @@ def save_document(
     value = _slug(title, slug)
     _check_item_slug(ContentKind.DOCUMENT, commune, value, item.id if item else None)
     _check_dates(effective_at, expires_at)
-    if item is None and data is None:
-        raise ContentError(_l("Bitte wählen Sie die Datei aus, die veröffentlicht werden soll."))
     media_type = check_document_file(data, filename or "") if data is not None else None
     created = item is None
     if item is None:
-        assert data is not None and media_type is not None
+        if data is None or media_type is None:
+            raise ContentError(_l("Bitte wählen Sie die Datei aus, die veröffentlicht werden soll."))
         item = content.create_document(
             commune,
             title,
@@ -536,6 +535,7 @@ def save_document(
             expires_at=expires_at,
             created_by_id=actor.id,
         )
+        # The type as checked against the allowlist, not the looser guess create_document makes.
         item.media_type = media_type
     else:
         item.title, item.slug, item.description, item.body = title, value, description, body

@@ -88,10 +88,6 @@ _DATETIME_FIELDS = frozenset({"effective_at", "expires_at", "starts_at", "ends_a
 _DATE_FIELDS = frozenset({"news_date"})
 
 
-def kind_of(item: ContentItem) -> ContentKind:
-    return item.KIND
-
-
 def _snapshot(item: ContentItem) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in VERSIONED_FIELDS[item.KIND]:
@@ -101,6 +97,7 @@ def _snapshot(item: ContentItem) -> dict[str, Any]:
 
 
 def unsnapshot(name: str, value: Any) -> Any:
+    """A snapshot's JSON value as the model's attribute takes it."""
     if value is None:
         return None
     if name in _DATETIME_FIELDS:
@@ -145,6 +142,7 @@ def versions_of(item: ContentItem) -> list[ContentVersion]:
 
 
 def find_version(item: ContentItem, number: int) -> ContentVersion | None:
+    """Version ``number`` of the item, or ``None``."""
     return db.session.scalar(
         select(ContentVersion).where(
             ContentVersion.kind == item.KIND,

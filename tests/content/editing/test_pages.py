@@ -188,7 +188,7 @@ def test_reordering_swaps_neighbours(editor: FlaskClient, place: Place) -> None:
 
     def order() -> list[str]:
         db.session.expire_all()
-        return [p.slug for p in services._siblings(place.commune.id, parent.id)]
+        return [p.slug for p in services.sibling_pages(place.commune.id, parent.id)]
 
     assert order() == ["erste", "zweite", "dritte"]
     pages = _pages(place)
@@ -321,3 +321,30 @@ def test_the_overview_lists_the_tree_with_actions(editor: FlaskClient, place: Pl
     body = editor.get(url(place.commune)).get_data(as_text=True)
     assert "Rathaus" in body and "Bürgermeister" in body and "Impressum" in body
     assert "Unterseite anlegen" in body and "Nach oben" in body
+
+
+def test_an_editor_cannot_reorder_public_pages_where_review_is_required(
+    editor: FlaskClient, admin: FlaskClient, place: Place
+) -> None:
+    _new_page(admin, place, "Rathaus")
+    _new_page(admin, place, "Wirtschaft")
+    wirtschaft = _pages(place)["wirtschaft"]
+    admin.post(url(place.commune, f"pages/{wirtschaft.id}/workflow"), data={"transition": "publish"})
+    response = editor.post(
+        url(place.commune, f"pages/{wirtschaft.id}/reorder"), data={"direction": "up"}, follow_redirects=True
+    )
+    assert "ist veröffentlicht. Ändern oder löschen kann es nur" in response.get_data(as_text=True)
+    order = [p.slug for p in services.sibling_pages(place.commune.id, None)]
+    assert order.index("wirtschaft") > order.index("rathaus")
+
+
+def test_a_deleted_page_leaves_the_public_search(
+    admin: FlaskClient, client: FlaskClient, place: Place
+) -> None:
+    _new_page(admin, place, "Wertstoffhof", body="Öffnungszeiten des Wertstoffhofs")
+    page = _pages(place)["wertstoffhof"]
+    admin.post(url(place.commune, f"pages/{page.id}/workflow"), data={"transition": "publish"})
+    search = f"/{place.commune.slug}/search?q=Wertstoffhof"
+    assert "/wertstoffhof" in client.get(search).get_data(as_text=True)
+    admin.post(url(place.commune, f"pages/{page.id}/delete"))
+    assert "/wertstoffhof" not in client.get(search).get_data(as_text=True)
