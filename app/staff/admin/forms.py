@@ -16,6 +16,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -24,7 +25,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
 from app.formspec.model import OFFICE_KINDS
 from app.staff.models import ROLE_LABELS, Role
@@ -57,6 +58,12 @@ STRIP = [_strip]
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class SwitchForm(FlaskForm):
+    """A button that switches something on (``active=1``) or off (``active=0``)."""
+
+    active = HiddenField(validators=[AnyOf(["0", "1"])])
 
 
 class ProfileForm(FlaskForm):

@@ -361,6 +361,8 @@ def change_user(user: User, *, name: str, role: Role, offices: Sequence[Office],
     if not may_manage_user(origin.user, user):
         raise AdminError(_("Dieses Konto dürfen Sie nicht ändern."))
     if role is not user.role:
+        if origin.user is user:
+            raise AdminError(_("Ihre eigene Rolle können Sie nicht ändern."), "role")
         _check_role(origin.user, role)
     commune = user.commune if role.needs_commune else None
     if role.needs_commune and commune is None:

@@ -27,8 +27,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from app.catalogue.models import CommuneService
 from app.extensions import db
-from app.formspec import bind_step_form, step_form_class
+from app.formspec import ServiceSpec, bind_step_form, step_form_class
 from app.staff import permissions
 from app.staff.admin import services, setup
 from app.staff.admin.forms import (
@@ -41,6 +42,7 @@ from app.staff.admin.forms import (
     ProfileForm,
     ServiceForm,
     SetPasswordForm,
+    SwitchForm,
     UserFilterForm,
     UserForm,
     add_error,
@@ -48,7 +50,7 @@ from app.staff.admin.forms import (
     role_choices,
 )
 from app.staff.admin.services import AdminError
-from app.staff.admin.webhooks import WebhookUrlError, check_target_url, probe_payload, send_probe
+from app.staff.admin.webhooks import ProbeResult, WebhookUrlError, check_target_url, probe_payload, send_probe
 from app.staff.auth import (
     association_scope,
     commune_scope,
@@ -235,7 +237,6 @@ def users(commune: str) -> str:
         "staff/admin/users.html",
         place=scope,
         users=services.all_users(scope),
-        action_form=ActionForm(),
     )
 
 
@@ -290,18 +291,17 @@ def user(commune: str, user_id: int) -> Response | str:
             db.session.commit()
             flash(_("Das Konto von %(name)s wurde gespeichert.", name=account.name), "success")
             return redirect(url_for("staff_admin.users", commune=scope.slug))
-    return render_template(
-        "staff/admin/user.html", place=scope, form=form, account=account, action_form=ActionForm()
-    )
+    return render_template("staff/admin/user.html", place=scope, form=form, account=account)
 
 
 @bp.post("/users/<int:user_id>/active")
 def user_active(commune: str, user_id: int) -> Response:
     scope = commune_scope(commune, Permission.MANAGE_USERS)
     account = _managed_user(scope, user_id)
-    if not ActionForm().validate_on_submit():
+    form = SwitchForm()
+    if not form.validate_on_submit():
         abort(400)
-    active = request.form.get("active") == "1"
+    active = form.active.data == "1"
     try:
         services.set_user_active(account, active, origin=request_origin())
     except AdminError as error:
@@ -335,7 +335,7 @@ def resend_invitation(commune: str, user_id: int) -> Response:
 # -- services (the cafeteria choice) -------------------------------------------------------
 
 
-def _service_spec(commune: Commune, slug: str) -> Any:
+def _service_spec(commune: Commune, slug: str) -> ServiceSpec:
     spec = services.catalogue_service(commune, slug)
     if spec is None:
         abort(404)
@@ -353,7 +353,9 @@ def service_list(commune: str) -> str:
     )
 
 
-def _service_form(commune: Commune, spec: Any, choice: Any, suggested: Office | None) -> ServiceForm:
+def _service_form(
+    commune: Commune, spec: ServiceSpec, choice: CommuneService | None, suggested: Office | None
+) -> ServiceForm:
     form = ServiceForm(obj=choice if choice is not None else None)
     active = [o for o in commune.offices if o.active]
     form.office.choices = [SelectChoice(0, str(_l("– bitte wählen –")))] + [
@@ -416,7 +418,12 @@ def service(commune: str, service: str) -> Response | str:
 
 
 def _render_service(
-    commune: Commune, spec: Any, choice: Any, suggested: Office | None, form: ServiceForm, probe: Any = None
+    commune: Commune,
+    spec: ServiceSpec,
+    choice: CommuneService | None,
+    suggested: Office | None,
+    form: ServiceForm,
+    probe: ProbeResult | None = None,
 ) -> str:
     return render_template(
         "staff/admin/service.html",
@@ -481,7 +488,7 @@ def service_preview(commune: str, service: str) -> str:
 def communes() -> str:
     association_scope()
     all_communes = list(db.session.scalars(select(Commune).order_by(Commune.name)))
-    return render_template("staff/admin/communes.html", communes=all_communes, action_form=ActionForm())
+    return render_template("staff/admin/communes.html", communes=all_communes)
 
 
 @association_bp.route("/communes/new", methods=["GET", "POST"])
@@ -537,16 +544,17 @@ def edit_commune(slug: str) -> Response | str:
             db.session.commit()
             flash(_("Die Kommune %(name)s wurde gespeichert.", name=edited.name), "success")
             return redirect(url_for("staff_association.communes"))
-    return render_template("staff/admin/commune.html", form=form, edited=edited, action_form=ActionForm())
+    return render_template("staff/admin/commune.html", form=form, edited=edited)
 
 
 @association_bp.post("/communes/<slug>/active")
 def commune_active(slug: str) -> Response:
     association_scope()
     edited = _commune(slug)
-    if not ActionForm().validate_on_submit():
+    form = SwitchForm()
+    if not form.validate_on_submit():
         abort(400)
-    active = request.form.get("active") == "1"
+    active = form.active.data == "1"
     services.set_commune_active(edited, active, origin=request_origin())
     db.session.commit()
     flash(

@@ -204,3 +204,11 @@ def test_clerks_and_editors_cannot_manage_users(client: FlaskClient, place: Plac
             client.post(f"/staff/werneuchen/users/{place.admin.id}/active", data={"active": "0"}).status_code
             == 403
         )
+
+
+def test_an_admin_cannot_change_their_own_role(client: FlaskClient, place: Place) -> None:
+    log_in(client, place.admin)
+    page = client.post(f"/staff/werneuchen/users/{place.admin.id}", data={"name": "Ich", "role": "editor"})
+    assert "Ihre eigene Rolle können Sie nicht ändern." in page.text
+    db.session.expire_all()
+    assert place.admin.role is Role.COMMUNE_ADMIN
