@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -39,7 +39,7 @@ from app.staff.permissions import assignable_roles, may_manage_user
 from app.storage import blob_store
 from app.tenancy.models import Commune, Office
 from app.tenancy.services import SLUG_PATTERN, find_commune, is_valid_commune_slug
-from app.timeutil import utcnow
+from app.timeutil import to_berlin, utcnow
 
 #: How long an invitation link can be used.
 INVITATION_LIFETIME = timedelta(hours=72)
@@ -276,8 +276,8 @@ def _invitation_mail(user: User, link: str, inviter: str, expires_at: datetime) 
                 link,
                 "",
                 _(
-                    "Der Link ist %(hours)d Stunden gültig und kann nur einmal benutzt werden.",
-                    hours=int(INVITATION_LIFETIME.total_seconds() // 3600),
+                    "Der Link ist bis %(time)s gültig und kann nur einmal benutzt werden.",
+                    time=to_berlin(expires_at).strftime("%d.%m.%Y, %H:%M Uhr"),
                 ),
                 _("Ihre Anmeldung: %(email)s", email=user.email),
                 "",
@@ -289,7 +289,9 @@ def _invitation_mail(user: User, link: str, inviter: str, expires_at: datetime) 
     return subject, body + "\n"
 
 
-def send_invitation(user: User, *, link_for: Any, origin: Origin, now: datetime | None = None) -> Invitation:
+def send_invitation(
+    user: User, *, link_for: Callable[[str], str], origin: Origin, now: datetime | None = None
+) -> Invitation:
     """Issue a new invitation for ``user`` and e-mail it once the transaction commits.
 
     ``link_for(token)`` makes the absolute URL of the set-password page. Earlier
@@ -340,7 +342,7 @@ def invite_user(
     name: str,
     role: Role,
     offices: Sequence[Office] = (),
-    link_for: Any,
+    link_for: Callable[[str], str],
     origin: Origin,
 ) -> User:
     """Create an account without a password and send it an invitation."""
@@ -633,7 +635,7 @@ def create_commune(
     slug: str,
     admin_email: str,
     admin_name: str,
-    link_for: Any,
+    link_for: Callable[[str], str],
     origin: Origin,
 ) -> Commune:
     """A new member commune with its required pages and its first admin, who is invited by e-mail."""

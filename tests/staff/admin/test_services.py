@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from delivery.conftest import WEBHOOK_SECRET
 from delivery.servers import HttpRecorder
 from flask import Flask
@@ -15,6 +16,7 @@ from app.catalogue.models import CommuneService
 from app.catalogue.services import get_offered_service
 from app.delivery.channels import sign_webhook
 from app.extensions import db
+from app.staff.admin.webhooks import WebhookUrlError, check_target_url
 from app.staff.models import AuditAction, AuditEntry, Role
 from staff.builders import log_in, make_user
 
@@ -199,3 +201,27 @@ def test_a_commune_admin_cannot_change_the_catalogue_itself(client: FlaskClient,
     log_in(client, place.admin)
     assert client.get("/staff/werneuchen/services/no-such-service").status_code == 404
     assert client.get("/staff/association/services").status_code == 404
+
+
+def test_webhook_url_check_knows_the_public_base_url_and_ports() -> None:
+    hosts = ["127.0.0.1:5000", "https://portal.example"]
+    for own in ("https://portal.example/hook", "https://PORTAL.example:443/x", "http://127.0.0.1:5000/hook"):
+        with pytest.raises(WebhookUrlError):
+            check_target_url(own, portal_hosts=hosts, production=False)
+    assert check_target_url(" http://127.0.0.1:5001/hook ", portal_hosts=hosts, production=False) == (
+        "http://127.0.0.1:5001/hook"
+    )
+    with pytest.raises(WebhookUrlError):
+        check_target_url("https://user:pw@example.org/hook", portal_hosts=hosts, production=False)
+    with pytest.raises(WebhookUrlError):
+        check_target_url("http://example.org/hook", portal_hosts=hosts, production=True)
+
+
+def test_a_fee_that_is_no_amount_gets_a_message(client: FlaskClient, place: Place) -> None:
+    log_in(client, place.admin)
+    page = client.post(
+        "/staff/werneuchen/services/hund-anmelden",
+        data=_settings(office=str(place.kaemmerei.id), fee_override="zwölf"),
+    )
+    assert "Bitte geben Sie einen Betrag in Euro an, z. B. 12,50." in page.text
+    assert _choice(place, "hund-anmelden") is None
