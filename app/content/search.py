@@ -148,6 +148,15 @@ def _index_flushed_items(session: Session, flush_context: UOWTransaction) -> Non
     conn = session.connection()
     for item, deleted in items:
         _sync_entry(conn, item, deleted)
+    if any(deleted and isinstance(item, Page) for item, deleted in items):
+        # The database deleted the subpages with their parent (ON DELETE CASCADE); the ORM never saw them.
+        entries = SearchEntry.__table__
+        conn.execute(
+            entries.delete().where(
+                entries.c.kind == ContentKind.PAGE,
+                entries.c.item_id.not_in(select(Page.__table__.c.id)),
+            )
+        )
 
 
 def install_index_hooks() -> None:

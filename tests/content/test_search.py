@@ -6,8 +6,9 @@ import pytest
 from factories import make_commune
 from flask.testing import FlaskClient
 from markupsafe import Markup
+from sqlalchemy import func, select
 
-from app.content.models import ContentKind
+from app.content.models import ContentKind, SearchEntry
 from app.content.search import rebuild_index, search
 from app.extensions import db
 
@@ -101,6 +102,17 @@ def test_the_index_follows_edits_and_deletions() -> None:
     db.session.delete(item)
     db.session.commit()
     assert search("Grünschnitt", commune).total == 0
+
+
+def test_deleting_a_page_removes_its_subpages_from_the_index() -> None:
+    commune = make_commune()
+    parent = page(commune, "Rathaus", slug="rathaus")
+    page(commune, "Trauzimmer", slug="trauzimmer", parent=parent)
+    assert search("Trauzimmer", commune).total == 1
+    db.session.delete(parent)
+    db.session.commit()
+    assert search("Trauzimmer", commune).total == 0
+    assert db.session.scalar(select(func.count()).select_from(SearchEntry)) == 0
 
 
 def test_rebuilding_the_index_restores_it() -> None:
