@@ -80,10 +80,14 @@ def is_slug(value: str) -> bool:
     return SLUG_PATTERN.match(value) is not None
 
 
+MAX_PAGE_NUMBER = 100_000
+
+
 def page_number() -> int:
-    """The ``?page=`` argument; anything but a positive whole number is a 404."""
+    """The ``?page=`` argument; anything but a whole number from 1 to MAX_PAGE_NUMBER is a 404."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    # isascii: "²" and other Unicode digits pass isdigit() but not int().
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_NUMBER:
         abort(404)
     return int(raw)
 

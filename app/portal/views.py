@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from sqlalchemy import text
 
 from app.content.search import search as run_search
+from app.content.views import page_number
 from app.extensions import db, limiter
 from app.tenancy.services import active_communes, get_association
 
@@ -29,10 +30,7 @@ def home() -> str:
 def search() -> str:
     """Published content of every active commune, ranked, with highlighted snippets."""
     query = request.args.get("q", "")
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(404)
-    offset = (int(raw) - 1) * SEARCH_PER_PAGE
+    offset = (page_number() - 1) * SEARCH_PER_PAGE
     results = run_search(query, None, limit=SEARCH_PER_PAGE, offset=offset)
     return render_template("portal/search.html", results=results, query=query)
 

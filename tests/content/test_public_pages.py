@@ -120,8 +120,11 @@ def test_news_are_paginated_newest_first(client: FlaskClient) -> None:
     assert 'rel="next" href="/wer/news/?page=2"' in first
     second = _html(client, "/wer/news/?page=2")
     assert "Meldung 01" in second and "Meldung 00" in second and "Meldung 11" not in second
-    for bad in ("3", "0", "-1", "zwei"):
+    for bad in ("3", "0", "-1", "zwei", "²", "99999999999999999999999", ""):
         _html(client, f"/wer/news/?page={bad}", status=404)
+        _html(client, f"/wer/events/archive?page={bad}", status=404)
+        _html(client, f"/wer/search?q=Meldung&page={bad}", status=404 if bad != "3" else 200)
+        _html(client, f"/search?q=Meldung&page={bad}", status=404 if bad != "3" else 200)
 
 
 def test_news_item_shows_date_lead_body_and_image_with_alt_text(client: FlaskClient) -> None:
