@@ -222,6 +222,9 @@ class AuditAction(enum.StrEnum):
     OFFICE_CREATED = "office_created"
     OFFICE_CHANGED = "office_changed"
     SERVICE_CHANGED = "service_changed"
+    API_CLIENT_CREATED = "api_client_created"
+    API_CLIENT_REVOKED = "api_client_revoked"
+    SUBMISSIONS_LISTED = "submissions_listed"
 
     @property
     def label(self) -> str:
@@ -265,6 +268,9 @@ AUDIT_ACTION_LABELS = {
     AuditAction.OFFICE_CREATED: _l("Fachamt angelegt"),
     AuditAction.OFFICE_CHANGED: _l("Fachamt geändert"),
     AuditAction.SERVICE_CHANGED: _l("Dienstleistung geändert"),
+    AuditAction.API_CLIENT_CREATED: _l("API-Client angelegt"),
+    AuditAction.API_CLIENT_REVOKED: _l("API-Client gesperrt"),
+    AuditAction.SUBMISSIONS_LISTED: _l("Anträge abgerufen (API)"),
 }
 
 
