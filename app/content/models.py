@@ -154,9 +154,19 @@ class Event(PublishedContent, db.Model):
     commune: Mapped[Commune] = relationship()
 
     @property
+    def starts_on(self) -> date:
+        """The calendar day (in Berlin) the event starts on."""
+        return to_berlin(self.starts_at).date()
+
+    @property
+    def ends_on(self) -> date:
+        """The calendar day (in Berlin) the event ends on."""
+        return to_berlin(self.ends_at).date()
+
+    @property
     def spans_days(self) -> bool:
         """Whether the event ends on another calendar day (in Berlin) than it starts."""
-        return to_berlin(self.starts_at).date() != to_berlin(self.ends_at).date()
+        return self.starts_on != self.ends_on
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"

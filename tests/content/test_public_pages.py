@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from factories import make_commune, make_office
@@ -159,13 +159,16 @@ def test_past_events_leave_the_upcoming_list_but_stay_reachable(client: FlaskCli
     assert "hat bereits stattgefunden" in past
 
 
-def test_all_day_events_show_dates_without_times(client: FlaskClient) -> None:
+def test_all_day_events_show_berlin_dates_without_times(client: FlaskClient) -> None:
     commune = make_commune("wer")
-    start = utcnow() + timedelta(days=10)
+    start = datetime(2099, 7, 4, 12, 0, tzinfo=UTC)
     event(commune, "Heidefest", slug="heidefest", starts_at=start, ends_at=start + timedelta(days=1),
           all_day=True)
     html = _html(client, "/wer/events/heidefest")
-    assert "ganztägig" in html and " Uhr" not in html.split('class="facts"')[1].split("</dl>")[0]
+    facts = html.split('class="facts"')[1].split("</dl>")[0]
+    assert "ganztägig" in facts and " Uhr" not in facts
+    assert '<time datetime="2099-07-04">Samstag, 4. Juli 2099</time>' in facts
+    assert '<time datetime="2099-07-05">Sonntag, 5. Juli 2099</time>' in facts
 
 
 def test_contact_lists_the_communes_offices_with_opening_hours(client: FlaskClient) -> None:
