@@ -7,7 +7,7 @@ derives one from the title.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -111,6 +111,7 @@ class NewsForm(PublicationDatesMixin, FlaskForm):
     slug = _slug_field()
     news_date = DateField(
         _l("Datum der Nachricht"),
+        default=date.today,
         validators=[InputRequired(_l("Bitte geben Sie das Datum der Nachricht an."))],
     )
     lead = TextAreaField(

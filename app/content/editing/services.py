@@ -25,7 +25,13 @@ from app.content import services as content
 from app.content.editing.models import ContentVersion
 from app.content.editing.required import check_required_text, is_required_page
 from app.content.editing.uploads import check_document_file, document_name, prepare_news_image
-from app.content.editing.versions import VERSIONED_FIELDS, record_version, unsnapshot, versions_of
+from app.content.editing.versions import (
+    VERSIONED_FIELDS,
+    keep_baseline,
+    record_version,
+    unsnapshot,
+    versions_of,
+)
 from app.content.models import (
     CONTENT_MODELS,
     ContentItem,
@@ -262,6 +268,7 @@ def update_page(
         raise ContentError(_l("Eine Pflichtseite darf kein Ablaufdatum haben."))
     _check_page_slug(page.commune, value, page.parent_id, page.id)
     _check_dates(effective_at, expires_at)
+    keep_baseline(page)
     page.title = title
     page.slug = value
     page.description = description
@@ -439,6 +446,7 @@ def save_news_item(
             created_by_id=actor.id,
         )
     else:
+        keep_baseline(item)
         item.title, item.slug, item.news_date, item.lead, item.body = title, value, news_date, lead, body
         item.effective_at, item.expires_at = effective_at, expires_at
         if prepared is not None:
@@ -489,6 +497,7 @@ def save_event(
         )
     else:
         start, end = content.event_times(starts_at, ends_at, all_day)
+        keep_baseline(item)
         item.title, item.slug, item.location, item.body = title, value, location, body
         item.starts_at, item.ends_at, item.all_day = start, end, all_day
         item.effective_at, item.expires_at = effective_at, expires_at
@@ -538,6 +547,7 @@ def save_document(
         # The type as checked against the allowlist, not the looser guess create_document makes.
         item.media_type = media_type
     else:
+        keep_baseline(item)
         item.title, item.slug, item.description, item.body = title, value, description, body
         item.effective_at, item.expires_at = effective_at, expires_at
         if data is not None and media_type is not None:

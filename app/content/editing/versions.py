@@ -130,6 +130,18 @@ def record_version(item: ContentItem, actor: User | None, note: str | LazyString
     return version
 
 
+def keep_baseline(item: ContentItem) -> None:
+    """Before the first change of an item that has no version yet (demo content, items made
+    outside these screens), keep its current state as version 1, so it can be restored."""
+    exists = db.session.scalar(
+        select(ContentVersion.id)
+        .where(ContentVersion.kind == item.KIND, ContentVersion.item_id == item.id)
+        .limit(1)
+    )
+    if exists is None:
+        record_version(item, None, _l("Ausgangsstand"))
+
+
 def versions_of(item: ContentItem) -> list[ContentVersion]:
     """The item's versions, newest first."""
     return list(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.content import services as content_services
 from app.content.editing import services
 from app.content.editing.versions import diff_versions
 from app.content.models import Page
@@ -103,3 +104,21 @@ def test_restoring_a_slug_that_a_sibling_took_meanwhile_is_refused(editor: Flask
 def test_a_version_of_another_item_cannot_be_restored(editor: FlaskClient, place: Place) -> None:
     page = _page_with_history(editor, place)
     assert editor.post(url(place.commune, f"pages/{page.id}/versions/7/restore")).status_code == 404
+
+
+def test_content_made_elsewhere_keeps_its_first_state_as_version_one(
+    editor: FlaskClient, place: Place
+) -> None:
+    """Demo content and items made outside these screens have no version until their first change."""
+    page = content_services.create_page(place.commune, "Altbestand", body="Alter Text")
+    db.session.commit()
+    assert services.versions_of(page) == []
+    editor.post(
+        url(place.commune, f"pages/{page.id}"),
+        data={"title": "Altbestand", "slug": "altbestand", "body": "Neuer Text", "action": "save"},
+    )
+    baseline, edited = reversed(services.versions_of(page))
+    assert (baseline.number, baseline.note, baseline.author_id) == (1, "Ausgangsstand", None)
+    assert baseline.fields["body"] == "Alter Text" and edited.fields["body"] == "Neuer Text"
+    editor.post(url(place.commune, f"pages/{page.id}/versions/1/restore"))
+    assert reload(page).body == "Alter Text"
