@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -116,6 +117,15 @@ def update_profile(commune: Commune, values: dict[str, Any], *, origin: Origin) 
     values = dict(values)
     if not str(values.get("official_name", "")).strip():
         raise AdminError(_("Bitte geben Sie den amtlichen Namen an."), "official_name")
+    email = str(values.get("email", "")).strip()
+    if email and not accounts.EMAIL_PATTERN.match(email):
+        raise AdminError(_("Bitte geben Sie eine gültige E-Mail-Adresse an."), "email")
+    website = str(values.get("website", "")).strip()
+    if website and (urlsplit(website).scheme not in ("http", "https") or not urlsplit(website).netloc):
+        raise AdminError(
+            _("Bitte geben Sie die Website mit http:// oder https:// an, z. B. https://www.werneuchen.de."),
+            "website",
+        )
     try:
         values["brand_colour"] = check_brand_colour(str(values["brand_colour"]))
     except BrandingError as exc:
@@ -655,6 +665,8 @@ def create_commune(
     if find_commune(slug) is not None:
         raise AdminError(_("Es gibt schon eine Kommune mit der Adresse „%(slug)s“.", slug=slug), "slug")
     _check_commune(values, None)
+    if not accounts.EMAIL_PATTERN.match(admin_email.strip()):
+        raise AdminError(_("Bitte geben Sie eine gültige E-Mail-Adresse an."), "admin_email")
     if accounts.find_user(admin_email) is not None:
         raise AdminError(_("Es gibt bereits ein Konto mit dieser E-Mail-Adresse."), "admin_email")
     commune = Commune(slug=slug, active=True, leitweg_ids=[], **values)

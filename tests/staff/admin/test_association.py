@@ -71,7 +71,7 @@ def test_association_admin_creates_a_commune_with_required_pages_and_invited_adm
         ({"slug": "werneuchen"}, "Es gibt schon eine Kommune mit der Adresse „werneuchen“."),
         ({"short_code": "P4N"}, "2 bis 6 Großbuchstaben"),
         ({"short_code": "GEM"}, "Das Kürzel GEM hat schon"),
-        ({"admin_email": "kein-at"}, ""),
+        ({"admin_email": "kein-at"}, 'id="admin_email-error"'),
     ],
 )
 def test_a_new_commune_with_a_bad_slug_or_code_is_refused(

@@ -107,6 +107,18 @@ def test_a_colour_that_is_no_hex_value_is_refused(client: FlaskClient, place: Pl
     assert "Bitte geben Sie die Farbe als Hex-Wert an" in page.text
 
 
+def test_a_website_that_is_no_web_address_and_a_bad_email_are_refused(
+    client: FlaskClient, place: Place
+) -> None:
+    log_in(client, place.admin)
+    page = client.post(URL, data=_profile(website="javascript:alert(1)"))
+    assert "Bitte geben Sie die Website mit http:// oder https:// an" in page.text
+    page = client.post(URL, data=_profile(email="info(at)werneuchen"))
+    assert "Bitte geben Sie eine gültige E-Mail-Adresse an." in page.text
+    db.session.expire_all()
+    assert place.commune.website == ""
+
+
 def test_leitweg_ids_are_checked_by_format_and_check_number() -> None:
     assert parse_leitweg_ids("12064000-0001-35\n\n991-03730-19") == ["12064000-0001-35", "991-03730-19"]
     assert parse_leitweg_ids("12064000-abc1-65 ") == ["12064000-ABC1-65"]
