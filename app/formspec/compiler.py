@@ -66,6 +66,9 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ()/.\-]*[0-9]$")
 _POSTAL_CODE = re.compile(r"^[0-9]{5}$")
 _HOUSE_NUMBER = re.compile(r"^[0-9]{1,4}\s?[a-zA-Z]?(\s?[-/]\s?[0-9]{0,4}\s?[a-zA-Z]?)?$")
 _CACHE_SIZE = 512
+#: Numbers from 10^15 on are refused: no form asks for them, and Decimal arithmetic with
+#: cents (fees, rounding) stays exact far below its 28-digit precision.
+_LARGEST_NUMBER = Decimal(10) ** 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +351,8 @@ class SpecValidator:
         number = parse_number(text)
         if number is None:
             raise StopValidation(_(message, label=self._label(_)))
+        if abs(number) >= _LARGEST_NUMBER:
+            raise StopValidation(_("„%(label)s“ ist zu groß.", label=self._label(_)))
         return number
 
     def _range(self, number: Decimal, _: Gettext, shown: Callable[[Decimal], str]) -> None:

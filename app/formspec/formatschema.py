@@ -34,7 +34,7 @@ _AMOUNT = {
 _DATE_BOUND = {
     "type": "string",
     "description": "Datum (2026-01-31), „today“ oder Verschiebung von heute: +30d, -2w, +6m, -18y.",
-    "pattern": r"^(today|[+-]\d{1,4}[dwmy]|\d{4}-\d{2}-\d{2})$",
+    "pattern": r"^(today|[+-][0-9]{1,5}[dwmy]|[0-9]{4}-[0-9]{2}-[0-9]{2})$",
 }
 _TIME = {
     "type": "string",

@@ -169,7 +169,9 @@ class Option:
     fee: Decimal | None = None
 
 
-_RELATIVE_DATE = re.compile(r"^([+-])(\d{1,4})([dwmy])$")
+_RELATIVE_DATE = re.compile(r"^([+-])([0-9]{1,5})([dwmy])$")
+#: Shifts up to 200 years, so that a bound always resolves to a real date.
+_LONGEST_SHIFT = {"d": 73000, "w": 10400, "m": 2400, "y": 200}
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,8 @@ class DateBound:
         match = _RELATIVE_DATE.match(text)
         if match:
             sign, amount, unit = match.groups()
+            if int(amount) > _LONGEST_SHIFT[unit]:
+                raise ValueError(f"{text}: more than 200 years from today")
             return cls(expression=text, sign=1 if sign == "+" else -1, amount=int(amount), unit=unit)
         return cls(expression=text, fixed=dt.date.fromisoformat(text))
 

@@ -73,7 +73,9 @@ def parse_time(text: str) -> dt.time | None:
 
 def parse_date_parts(day: str, month: str, year: str) -> dt.date | None:
     """The date typed into day, month and year inputs (a four-digit year); None if impossible."""
-    if not all(part.isascii() and part.isdigit() for part in (day, month, year)) or len(year) != 4:
+    if not all(part.isascii() and part.isdigit() for part in (day, month, year)):
+        return None
+    if len(day) > 2 or len(month) > 2 or len(year) != 4:
         return None
     try:
         return dt.date(int(year), int(month), int(day))

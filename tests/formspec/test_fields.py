@@ -121,8 +121,16 @@ INVALID = [
     ("money", {"money": "zwölf"}, "einen Betrag in Euro an"),
     ("money", {"money": "1e5"}, "einen Betrag in Euro an"),
     ("money", {"money": "-1"}, "„Betrag“ muss zwischen 0,00 € und 10000,00 € liegen."),
+    ("money", {"money": "9" * 40}, "„Betrag“ ist zu groß."),
+    ("integer", {"integer": "1" + "0" * 30}, "„Anzahl“ ist zu groß."),
     ("date", {"date-day": "31", "date-month": "2", "date-year": "1990"}, "muss ein gültiges Datum sein"),
     ("date", {"date-day": "1", "date-month": "2", "date-year": "90"}, "muss ein gültiges Datum sein"),
+    (
+        "date",
+        {"date-day": "0", "date-month": "2147483648", "date-year": "1000"},
+        "muss ein gültiges Datum sein",
+    ),
+    ("date", {"date-day": "001", "date-month": "02", "date-year": "1990"}, "muss ein gültiges Datum sein"),
     (
         "date",
         {"date-day": "16", "date-month": "3", "date-year": "2008"},
@@ -404,3 +412,15 @@ def test_money_amounts_are_decimal_strings(service: ServiceSpec) -> None:
     ok, form = _post(service, {"money": "0,1"})
     assert ok
     assert Decimal(step_answers(service, "angaben", form, {})["money"]) == Decimal("0.10")
+
+
+def test_huge_numbers_without_limits_are_refused_not_crashing() -> None:
+    service = service_with(
+        """
+        - {name: betrag, type: money, label: Betrag}
+        - {name: zahl, type: decimal, label: Zahl}
+        """
+    )
+    form = bound(service, "angaben", {"betrag": "9" * 60, "zahl": "1" * 60})
+    assert not form.validate()
+    assert errors_of(form) == {"betrag": ["„Betrag“ ist zu groß."], "zahl": ["„Zahl“ ist zu groß."]}

@@ -113,6 +113,8 @@ def test_relative_date_bounds_resolve_against_today() -> None:
     assert DateBound.parse("+1m").resolve(dt.date(2026, 1, 31)) == dt.date(2026, 2, 28)
     with pytest.raises(ValueError):
         DateBound.parse("18 Jahre")
+    with pytest.raises(ValueError):
+        DateBound.parse("-9999y")
 
 
 def test_conditions_are_parsed() -> None:
