@@ -96,6 +96,7 @@ class Submission(db.Model):
         Index("ix_submission_office_status_submitted", "office_id", "status", "submitted_at", "id"),
         Index("ix_submission_commune_submitted", "commune_id", "submitted_at", "id"),
         Index("ix_submission_commune_status_submitted", "commune_id", "status", "submitted_at", "id"),
+        Index("ix_submission_office_submitted", "office_id", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

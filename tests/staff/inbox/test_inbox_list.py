@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask.testing import FlaskClient
 
 from app.formspec import ServiceSpec
@@ -279,3 +280,22 @@ def test_forged_filter_values_are_refused_with_a_message_and_show_no_foreign_row
     response = client.get(f"{base}?since=2026-07-02&until=2026-07-01")
     assert "Das Ende des Zeitraums liegt vor seinem Anfang." in response.text
     assert client.get(f"{base}?office=abc").status_code == 404
+
+
+def test_counts_stop_at_the_limit_and_the_page_says_more_than(
+    client: FlaskClient, service: ServiceSpec, place: Place, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.staff.inbox.services as inbox_services
+
+    monkeypatch.setattr(inbox_services, "COUNT_LIMIT", 2)
+    clerk = make_user(Role.CLERK, commune=place.commune, offices=[place.office])
+    for _ in range(4):
+        make_submission(service, place.commune, place.office)
+    make_submission(service, place.commune, place.office, status=SubmissionStatus.WAITING)
+    counts = status_counts(clerk, place.commune, InboxFilter())
+    assert counts[SubmissionStatus.RECEIVED] == 3 and counts[SubmissionStatus.WAITING] == 1
+    log_in(client, clerk)
+    page = client.get(f"/staff/{place.commune.slug}/inbox").text
+    assert 'data-status-count="received">mehr als 2<' in page
+    assert 'data-status-count="waiting">1<' in page
+    assert "mehr als 3" in page
