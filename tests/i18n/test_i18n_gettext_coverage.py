@@ -3,7 +3,8 @@
 Templates: every text node and every attribute a person reads or hears (title, alt,
 aria-label, placeholder, the value of an input button, …) that contains a letter
 must come from ``{{ _("…") }}`` or a ``{% trans %}`` block; proper names, symbols
-and data go on the small allowlist below, with the reason.
+and data go on the small allowlist below, with the reason; code samples (``<code>``,
+``<pre>``) are not language and are not checked.
 
 Python modules under app/: flash(), abort() descriptions, ValidationError, WTForms
 labels and validator messages must not be given a literal string. The PDF for the
@@ -56,7 +57,9 @@ READ_ATTRIBUTES = frozenset(
     }
 )
 BUTTON_INPUT_TYPES = frozenset({"submit", "button", "reset"})
-SILENT_ELEMENTS = frozenset({"script", "style"})
+#: Elements whose text is not language: scripts and styles, and code shown as code
+#: (an HTTP header, a token prefix), which reads the same in every language.
+SILENT_ELEMENTS = frozenset({"script", "style", "code", "pre", "kbd", "samp"})
 
 
 def template_text(source: str, env: Environment) -> str:
@@ -264,6 +267,7 @@ def test_template_check_finds_bare_text_and_attributes(tmp_path: Path) -> None:
         "{% trans n=3 %}Es gibt {{ n }} Einträge{% endtrans %}\n"
         '<a href="/x" title="{{ _("Hilfe") }}">{{ name }}</a> › {{ count }} ·\n'
         "<style>.x { color: red }</style>{# Ein Kommentar #}\n"
+        "<p>{{ _('Senden Sie') }} <code>Authorization: Bearer {{ token }}</code></p>\n"
     )
     path = tmp_path / "sample.html"
     path.write_text(source, encoding="utf-8")
