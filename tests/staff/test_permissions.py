@@ -256,8 +256,8 @@ def test_navigation_links_only_sections_that_exist_and_are_allowed(app: Flask, w
                 link.endpoint for link in commune_links(world.clerk_a1, world.a)
             ]
             assert association_links(world.admin_a) == []
-            assert [link.url for link in association_links(world.association_admin)] == [
-                "/staff/association/audit"
+            assert "/staff/association/audit" in [
+                link.url for link in association_links(world.association_admin)
             ]
     finally:
         app.extensions[EXTENSION_KEY] = saved
