@@ -284,11 +284,6 @@ def _refused(error: WorkflowError, pointer: str) -> ApiProblem:
     return ApiProblem(422, str(error), errors=[{"pointer": pointer, "detail": str(error)}])
 
 
-def _fresh(submission: Submission) -> Submission:
-    db.session.refresh(submission)
-    return submission
-
-
 # --------------------------------------------------------------------------- description
 
 
@@ -410,7 +405,7 @@ def acknowledge(reference: str) -> Response:
     except WorkflowError as error:
         raise _refused(error, "") from error
     db.session.commit()
-    return _submission_response(_fresh(submission))
+    return _submission_response(submission)
 
 
 @bp.post("/submissions/<reference>/reject")
@@ -424,7 +419,7 @@ def reject(reference: str) -> Response:
     except WorkflowError as error:
         raise _refused(error, "/problems") from error
     db.session.commit()
-    return _submission_response(_fresh(submission))
+    return _submission_response(submission)
 
 
 @bp.post("/submissions/<reference>/status")
@@ -438,7 +433,7 @@ def update_status(reference: str) -> Response:
     except WorkflowError as error:
         raise _refused(error, "/message") from error
     db.session.commit()
-    return _submission_response(_fresh(submission))
+    return _submission_response(submission)
 
 
 @bp.post("/submissions/<reference>/messages")
