@@ -338,7 +338,7 @@ def _editor(place: Commune, actor: User, kind: ContentKind, item: ContentItem | 
     problem: str | None = None
     if request.method == "POST":
         if request.form.get("action") == "preview":
-            form.validate()
+            # Only shows the text: nothing is validated or stored yet.
             preview = render_markdown(form.body.data or "")
         elif form.validate_on_submit():
             try:
