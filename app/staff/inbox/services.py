@@ -36,7 +36,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, false, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, false, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -335,10 +335,18 @@ def status_counts(user: User, commune: Commune, criteria: InboxFilter) -> dict[S
     however large the inbox); a count above the limit means "more than COUNT_LIMIT".
     """
     base = inbox_conditions(user, commune, criteria, with_status=False)
-    counts = {}
+    per_status = []
     for status in SubmissionStatus:
-        capped = select(Submission.id).where(*base, Submission.status == status).limit(COUNT_LIMIT + 1)
-        counts[status] = db.session.scalar(select(func.count()).select_from(capped.subquery())) or 0
+        capped = (
+            select(Submission.id).where(*base, Submission.status == status).limit(COUNT_LIMIT + 1).subquery()
+        )
+        per_status.append(
+            select(literal(status.value).label("status"), func.count().label("n")).select_from(capped)
+        )
+    # One round trip: the five bounded counts as one UNION ALL.
+    counts = dict.fromkeys(SubmissionStatus, 0)
+    for status, count in db.session.execute(union_all(*per_status)):
+        counts[SubmissionStatus(status)] = int(count)
     return counts
 
 
