@@ -364,12 +364,28 @@ def find_submission(user: User, commune: Commune, reference: str) -> Submission 
 
 
 def services_in_inbox(commune: Commune) -> list[tuple[str, str]]:
-    """(slug, title) of the services the commune offers or offered, for the service filter."""
+    """(slug, title) of the services the commune offers, for the service filter."""
     from app.catalogue.services import offered_services
 
     return sorted(
         {(offered.slug, offered.title) for offered in offered_services(commune)}, key=lambda item: item[1]
     )
+
+
+def colleagues(user: User, commune: Commune) -> list[User]:
+    """Active staff of the commune who work with at least one office ``user`` sees (assignee filter)."""
+    offices = permissions.visible_offices(user, commune)
+    candidates = db.session.scalars(
+        select(User)
+        .where(
+            User.commune_id == commune.id,
+            User.active.is_(True),
+            User.role.in_((Role.CLERK, Role.COMMUNE_ADMIN)),
+        )
+        .options(selectinload(User.offices))
+        .order_by(User.name, User.id)
+    )
+    return [person for person in candidates if any(permissions.may_see_office(person, o) for o in offices)]
 
 
 def assignable_users(submission: Submission) -> list[User]:

@@ -101,8 +101,15 @@ def _filter_form(user: User, commune: Commune) -> InboxFilterForm:
         SelectChoice("", _("Alle")),
         SelectChoice(ASSIGNED_TO_ME, _("mir zugewiesen")),
         SelectChoice(UNASSIGNED, _("nicht zugewiesen")),
+        *(SelectChoice(str(person.id), person.name) for person in services.colleagues(user, commune)),
     ]
     return form
+
+
+def _assignee_id(user: User, value: str) -> int | None:
+    if value == ASSIGNED_TO_ME:
+        return user.id
+    return int(value) if value.isdigit() else None
 
 
 def _criteria(user: User, commune: Commune, form: InboxFilterForm) -> InboxFilter:
@@ -119,7 +126,7 @@ def _criteria(user: User, commune: Commune, form: InboxFilterForm) -> InboxFilte
         office_id=office_id,
         status=SubmissionStatus(form.status.data) if form.status.data else None,
         service_slug=form.service.data or None,
-        assignee_id=user.id if form.assignee.data == ASSIGNED_TO_ME else None,
+        assignee_id=_assignee_id(user, form.assignee.data or ""),
         unassigned=form.assignee.data == UNASSIGNED,
         since=_day_start(form.since.data),
         until=until + timedelta(days=1) if until is not None else None,

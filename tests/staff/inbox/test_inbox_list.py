@@ -299,3 +299,21 @@ def test_counts_stop_at_the_limit_and_the_page_says_more_than(
     assert 'data-status-count="received">mehr als 2<' in page
     assert 'data-status-count="waiting">1<' in page
     assert "mehr als 3" in page
+
+
+def test_assignee_filter_offers_colleagues_of_the_clerk_s_offices_only(
+    client: FlaskClient, service: ServiceSpec, place: Place, foreign: Place
+) -> None:
+    clerk = make_user(Role.CLERK, commune=place.commune, offices=[place.office], name="Karla Klerk")
+    colleague = make_user(Role.CLERK, commune=place.commune, offices=[place.office], name="Kollege Kunz")
+    other = make_user(Role.CLERK, commune=place.commune, offices=[place.other_office], name="Bau Bert")
+    stranger = make_user(Role.CLERK, commune=foreign.commune, offices=[foreign.office], name="Fremd Fritz")
+    theirs = make_submission(service, place.commune, place.office, assignee_id=colleague.id)
+    make_submission(service, place.commune, place.office, assignee_id=clerk.id)
+    log_in(client, clerk)
+    base = f"/staff/{place.commune.slug}/inbox"
+    page = client.get(base).text
+    assert "Kollege Kunz" in page and "Bau Bert" not in page and "Fremd Fritz" not in page
+    assert _references(client, f"{base}?assignee={colleague.id}") == [theirs.reference]
+    for forged in (other.id, stranger.id):
+        assert "Es gibt ein Problem" in client.get(f"{base}?assignee={forged}").text
