@@ -26,7 +26,13 @@ from werkzeug.utils import secure_filename
 from app.storage import blob_store
 from app.submissions.models import Submission, SubmissionEvent, SubmissionStatus
 from app.submissions.pdf import service_of
-from app.submissions.services import SubmitOutcome, clean_filename, find_for_citizen, find_submitted
+from app.submissions.services import (
+    SubmitOutcome,
+    citizen_status_url,
+    clean_filename,
+    find_for_citizen,
+    find_submitted,
+)
 from app.tenancy.web import commune_blueprint, current_commune
 
 bp = commune_blueprint("status", __name__, "/status")
@@ -124,6 +130,7 @@ def confirmation(reference: str) -> str:
         processing_time=_processing_time(submission),
         fee=format_currency(submission.fee_total, "EUR") if submission.fee_total else None,
         token=token,
+        status_url=citizen_status_url(submission, token) if token else None,
     )
 
 

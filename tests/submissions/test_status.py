@@ -225,3 +225,16 @@ def test_submit_is_rate_limited_per_client(setting: Setting, app: Flask) -> None
     assert codes == [303, 303, 429]
     assert from_elsewhere.status_code == 303
     assert _submissions() == 3
+
+
+def test_confirmation_gives_the_status_link_on_the_public_address(
+    setting: Setting, client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://portal.example")
+    _, token = make_draft(setting)
+    browser = _browser_with_draft(client, token)
+
+    body = browser.get(browser.post(_check_path(setting)).location).get_data(as_text=True)
+
+    reference = db.session.scalars(select(Submission)).one().reference
+    assert f'href="https://portal.example/{setting.commune.slug}/status/{reference}?token=' in body
