@@ -95,16 +95,19 @@ _FORMS = {
 
 @bp.app_template_global()
 def content_state_label(state: PublicationState) -> str:
+    """The editor's word for a workflow state."""
     return str(STATE_LABELS[state])
 
 
 @bp.app_template_global()
 def content_kind_label(kind: ContentKind) -> str:
+    """The editor's word for a kind of content."""
     return str(KIND_LABELS[kind])
 
 
 @bp.app_template_global()
 def content_edit_url(item: ContentItem) -> str:
+    """The staff URL where the item is edited."""
     return url_for(
         "staff_content.edit", commune=item.commune.slug, segment=SEGMENTS[item.KIND], item_id=item.id
     )
@@ -139,22 +142,17 @@ def _audit(action: AuditAction, item: ContentItem, **details: Any) -> None:
     audit(action, commune=item.commune, object_type=item.KIND.value, object_id=item.id, details=details)
 
 
-def public_url(item: ContentItem) -> str | None:
+def public_url(item: ContentItem) -> str:
     """Where visitors find the item once it is visible."""
     slug = item.commune.slug
     if isinstance(item, Page):
-        return url_for(
-            "content.page", commune=slug, path=services.page_path(item, [p for p, _d in _pages(item.commune)])
-        )
+        pages = [page for page, _depth in services.commune_pages(item.commune)]
+        return url_for("content.page", commune=slug, path=services.page_path(item, pages))
     if isinstance(item, NewsItem):
         return url_for("content.news_item", commune=slug, slug=item.slug)
     if isinstance(item, Event):
         return url_for("content.event", commune=slug, slug=item.slug)
     return url_for("content.document", commune=slug, slug=item.slug)
-
-
-def _pages(commune: Commune) -> list[tuple[Page, int]]:
-    return services.commune_pages(commune)
 
 
 # -- lists --------------------------------------------------------------------------------------
@@ -163,7 +161,7 @@ def _pages(commune: Commune) -> list[tuple[Page, int]]:
 @bp.get("/")
 def overview(commune: str) -> str:
     place, actor = _scope(commune)
-    pages = _pages(place)
+    pages = services.commune_pages(place)
     positions: dict[int | None, list[int]] = {}
     for page, _depth in pages:
         positions.setdefault(page.parent_id, []).append(page.id)
@@ -402,7 +400,7 @@ def _page(place: Commune, item_id: int) -> Page:
 def move(commune: str, item_id: int) -> str | Response:
     place, actor = _scope(commune)
     page = _page(place, item_id)
-    pages = _pages(place)
+    pages = services.commune_pages(place)
     form = MoveForm()
     form.parent.choices = [("", _("Oberste Ebene"))] + [
         (str(p.id), "– " * depth + p.title) for p, depth in pages if p.id != page.id
