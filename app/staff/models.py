@@ -225,6 +225,8 @@ class AuditAction(enum.StrEnum):
     API_CLIENT_CREATED = "api_client_created"
     API_CLIENT_REVOKED = "api_client_revoked"
     SUBMISSIONS_LISTED = "submissions_listed"
+    INSPECTION_GRANTED = "inspection_granted"
+    INSPECTION_REVOKED = "inspection_revoked"
 
     @property
     def label(self) -> str:
@@ -271,6 +273,8 @@ AUDIT_ACTION_LABELS = {
     AuditAction.API_CLIENT_CREATED: _l("API-Client angelegt"),
     AuditAction.API_CLIENT_REVOKED: _l("API-Client gesperrt"),
     AuditAction.SUBMISSIONS_LISTED: _l("Anträge abgerufen (API)"),
+    AuditAction.INSPECTION_GRANTED: _l("Akteneinsicht gewährt"),
+    AuditAction.INSPECTION_REVOKED: _l("Akteneinsicht widerrufen"),
 }
 
 
