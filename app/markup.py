@@ -36,6 +36,13 @@ def render_markdown(text: str | None) -> Markup:
     """Render Markdown from editors or form files to HTML that is safe to embed."""
     if not text:
         return Markup("")
+    return _render_cached(text)
+
+
+@lru_cache(maxsize=2048)
+def _render_cached(text: str) -> Markup:
+    # Pure function of the text; pages repeat the same bodies, contact blocks and
+    # help texts on every request, and parsing plus sanitizing dominates their cost.
     html = _shift_headings(_parser().render(text))
     clean = nh3.clean(
         html,

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.catalogue.models import CommuneService
 from app.extensions import db
@@ -143,15 +143,19 @@ def apply_fee_override(spec: ServiceSpec, fee_override: Decimal | None) -> Servi
     return dataclasses.replace(spec, fees=dataclasses.replace(fees, rules=tuple(rules)))
 
 
-def _choices(commune: Commune, *, only_enabled: bool = True) -> list[CommuneService]:
+def _choices(
+    commune: Commune, *, only_enabled: bool = True, only_featured: bool = False
+) -> list[CommuneService]:
     stmt = (
         select(CommuneService)
         .where(CommuneService.commune_id == commune.id)
-        .options(selectinload(CommuneService.office))
+        .options(joinedload(CommuneService.office))
         .order_by(CommuneService.position, CommuneService.service_slug)
     )
     if only_enabled:
         stmt = stmt.where(CommuneService.enabled)
+    if only_featured:
+        stmt = stmt.where(CommuneService.featured)
     return list(db.session.scalars(stmt))
 
 
@@ -165,10 +169,11 @@ def _offer(spec: ServiceSpec | None, choice: CommuneService) -> OfferedService |
     return OfferedService(spec=spec, choice=choice, office=office)
 
 
-def offered_services(commune: Commune) -> list[OfferedService]:
-    """Every service the commune has switched on, in its chosen order."""
+def offered_services(commune: Commune, *, only_featured: bool = False) -> list[OfferedService]:
+    """Every service the commune has switched on (or only the featured ones), in its chosen order."""
     specs = get_catalogue().for_commune(commune.slug)
-    offered = (_offer(specs.get(choice.service_slug), choice) for choice in _choices(commune))
+    choices = _choices(commune, only_featured=only_featured)
+    offered = (_offer(specs.get(choice.service_slug), choice) for choice in choices)
     return [service for service in offered if service is not None]
 
 
@@ -226,4 +231,4 @@ def group_by_topic(services: Iterable[OfferedService]) -> list[TopicGroup]:
 
 def featured_services(commune: Commune, limit: int = FEATURED_LIMIT) -> list[OfferedService]:
     """The services the commune features on its home page (at most ``limit``)."""
-    return [service for service in offered_services(commune) if service.choice.featured][:limit]
+    return offered_services(commune, only_featured=True)[:limit]
