@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from lxml import etree
 from stdnum.de import leitweg
 
@@ -170,7 +171,7 @@ def parse_invoice_xml(data: bytes) -> etree._ElementTree:
                 Severity.ERROR,
                 Stage.XML,
                 RULE_XML,
-                f"Die Datei ist kein wohlgeformtes XML: {exc.msg}",
+                _("Die Datei ist kein wohlgeformtes XML: %(problem)s", problem=exc.msg),
                 line=line,
             )
         ) from None
@@ -180,8 +181,10 @@ def parse_invoice_xml(data: bytes) -> etree._ElementTree:
                 Severity.ERROR,
                 Stage.XML,
                 RULE_XML,
-                "Die Datei enthält eine Dokumenttyp-Deklaration (DOCTYPE). "
-                "Elektronische Rechnungen dürfen keine enthalten; sie wird aus Sicherheitsgründen abgelehnt.",
+                _(
+                    "Die Datei enthält eine Dokumenttyp-Deklaration (DOCTYPE). Elektronische Rechnungen "
+                    "dürfen keine enthalten; sie wird aus Sicherheitsgründen abgelehnt."
+                ),
                 line=1,
             )
         )
@@ -343,6 +346,10 @@ def _flag_severity(flag: str | None) -> Severity:
 
 
 _CLARK_NAMESPACE = re.compile(r"\{[^}]*\}")
+def _plain_names(message: str) -> str:
+    return _CLARK_NAMESPACE.sub("", message)
+
+
 _RULE_PREFIX = re.compile(r"^\s*\[[^\]]+\]\s*-?\s*")
 
 
@@ -447,16 +454,19 @@ class InvoiceValidator:
     def _no_scenario(root: etree._Element, syntax: Syntax | None) -> Finding:
         if syntax is None:
             qname = etree.QName(root)
-            text = (
-                f"Das Dokument ist keine Rechnung nach EN 16931 (Wurzelelement „{qname.localname}“ "
-                f"im Namensraum „{qname.namespace or '–'}“). Erwartet wird eine XRechnung als "
-                "UBL-Invoice, UBL-CreditNote oder UN/CEFACT CII."
+            text = _(
+                "Das Dokument ist keine Rechnung nach EN 16931 (Wurzelelement „%(element)s“ im "
+                "Namensraum „%(namespace)s“). Erwartet wird eine XRechnung als UBL-Invoice, "
+                "UBL-CreditNote oder UN/CEFACT CII.",
+                element=qname.localname,
+                namespace=qname.namespace or "–",
             )
         else:
-            text = (
+            text = _(
                 "Die Rechnung nennt keine unterstützte Spezifikation (BT-24, Specification identifier): "
-                "erwartet wird XRechnung 3.0 (urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:"
-                "xrechnung_3.0) oder EN 16931 (urn:cen.eu:en16931:2017)."
+                "erwartet wird XRechnung 3.0 (%(xrechnung)s) oder EN 16931 (%(en16931)s).",
+                xrechnung="urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0",
+                en16931="urn:cen.eu:en16931:2017",
             )
         path = "/" + etree.QName(root).localname
         return Finding(Severity.ERROR, Stage.SCENARIO, RULE_SCENARIO, text, path, 1)
@@ -470,7 +480,7 @@ class InvoiceValidator:
                 Severity.ERROR,
                 Stage.SCHEMA,
                 RULE_XSD,
-                f"Verstoß gegen das XML-Schema: {_CLARK_NAMESPACE.sub('', entry.message)}",
+                _("Verstoß gegen das XML-Schema: %(problem)s", problem=_plain_names(entry.message)),
                 location=_schema_path(entry.path),
                 line=entry.line or None,
                 source=scenario.schema_name,
@@ -516,14 +526,17 @@ def _leitweg_findings(reference: str, leitweg_ids: Collection[str], root: etree.
         return []
     known = ", ".join(sorted(allowed)) or "–"
     if not reference:
-        text = (
+        text = _(
             "Die Rechnung enthält keine Käuferreferenz (BT-10, Buyer reference). Dort muss die "
-            f"Leitweg-ID der Gemeinde stehen: {known}."
+            "Leitweg-ID der Gemeinde stehen: %(known)s.",
+            known=known,
         )
     else:
-        text = (
-            f"Die Käuferreferenz (BT-10) „{reference}“ ist keine Leitweg-ID dieser Gemeinde. "
-            f"Gültig: {known}. Bitte prüfen Sie, ob die Rechnung an die richtige Stelle geht."
+        text = _(
+            "Die Käuferreferenz (BT-10) „%(reference)s“ ist keine Leitweg-ID dieser Gemeinde. "
+            "Gültig: %(known)s. Bitte prüfen Sie, ob die Rechnung an die richtige Stelle geht.",
+            reference=reference,
+            known=known,
         )
     path = (
         "/CrossIndustryInvoice/SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerReference"
