@@ -26,6 +26,7 @@ FEATURES = (
     "submissions",
     "delivery",
     "staff",
+    "efile",
     "api",
 )
 
