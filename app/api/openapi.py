@@ -232,13 +232,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "SubmissionList": {
         "type": "object",
-        "required": ["items", "next_cursor"],
+        "required": ["items", "next_cursor", "has_more"],
         "properties": {
             "items": {"type": "array", "items": _ref("SubmissionSummary")},
             "next_cursor": {
                 "type": ["string", "null"],
-                "description": "Für die nächste Seite als cursor= mitgeben; null auf der letzten Seite.",
+                "description": "Zeigt hinter den letzten Antrag der Seite, auch auf der letzten Seite: als "
+                "cursor= mitgeben für die nächste Seite oder, später, für die seither eingegangenen "
+                "Anträge. null nur, wenn es noch gar keinen Antrag gibt.",
             },
+            "has_more": {"type": "boolean", "description": "Ob jetzt schon weitere Anträge folgen"},
         },
     },
     "RejectRequest": {
@@ -386,8 +389,10 @@ PATHS: dict[str, dict[str, Any]] = {
             "operationId": "listSubmissions",
             "summary": "Anträge auflisten",
             "description": "Die Anträge im Bereich des Clients, älteste zuerst, seitenweise. "
-            "Wer neue Anträge abholt, merkt sich next_cursor der letzten Seite (oder die Zeit) "
-            "und fragt damit später wieder.",
+            "Solange has_more gilt, holt next_cursor die nächste Seite; wer neue Anträge abholt, "
+            "merkt sich next_cursor der letzten Seite und fragt damit später wieder. Am "
+            "zuverlässigsten: status=received abfragen und jeden abgeholten Antrag bestätigen "
+            "(acknowledge) – was nicht bestätigt ist, bleibt in der Liste.",
             "tags": ["Anträge"],
             "parameters": [
                 {

@@ -249,10 +249,17 @@ def find_submission(client: ApiClient, reference: str) -> Submission | None:
 
 @dataclass(frozen=True)
 class SubmissionPage:
-    """A page of submissions (oldest first) and the cursor of the next page, if there is one."""
+    """A page of submissions (oldest first).
+
+    ``next_cursor`` points just past the page's last submission — on the last page too,
+    so a client that polls for new submissions keeps it and asks again later; an empty
+    page gives back the cursor it was asked with. ``has_more`` says whether more
+    submissions follow right now.
+    """
 
     submissions: list[Submission]
     next_cursor: str | None
+    has_more: bool
 
 
 def encode_cursor(submission: Submission) -> str:
@@ -306,7 +313,7 @@ def submission_page(
     rows = list(db.session.scalars(stmt.order_by(Submission.submitted_at, Submission.id).limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
-    return SubmissionPage(rows, encode_cursor(rows[-1]) if more and rows else None)
+    return SubmissionPage(rows, encode_cursor(rows[-1]) if rows else cursor, more)
 
 
 def record_access(

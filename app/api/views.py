@@ -328,7 +328,11 @@ def list_submissions() -> Response:
         status=status.value if status else None,
         since=since.isoformat() if since else None,
     )
-    body = {"items": [_summary(item) for item in page.submissions], "next_cursor": page.next_cursor}
+    body = {
+        "items": [_summary(item) for item in page.submissions],
+        "next_cursor": page.next_cursor,
+        "has_more": page.has_more,
+    }
     db.session.commit()
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
@@ -401,9 +405,14 @@ def acknowledge(reference: str) -> Response:
     submission = _submission_or_404(reference)
     _check_if_match(submission)
     try:
-        services.acknowledge(submission, _client(), _origin())
+        changed = services.acknowledge(submission, _client(), _origin())
     except WorkflowError as error:
         raise _refused(error, "") from error
+    if not changed:
+        # Nothing changed, but the answer carries the submission: the read is on record.
+        services.record_access(
+            AuditAction.SUBMISSION_VIEWED, _client(), _origin(), submission, acknowledged_before=True
+        )
     db.session.commit()
     return _submission_response(submission)
 

@@ -80,6 +80,10 @@ def test_acknowledge_moves_to_in_progress_once(
     assert again.status_code == 200 and again.json["status"] == "in_progress"
     assert len([e for e in _events(submission) if e.kind is EventKind.STATUS_CHANGED]) == 1
     assert _fresh(submission).version == fresh.version
+    assert _audited(submission.reference) == [
+        AuditAction.SUBMISSION_STATUS_CHANGED,
+        AuditAction.SUBMISSION_VIEWED,
+    ]
 
 
 @pytest.mark.parametrize("status", [S.WAITING, S.COMPLETED, S.REJECTED])
