@@ -24,6 +24,7 @@ FEATURES = (
     "content",
     "catalogue",
     "submissions",
+    "einvoice",
     "delivery",
     "staff",
     "efile",
