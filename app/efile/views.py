@@ -7,6 +7,8 @@ Staff, under ``/staff/<commune>/``:
 - ``POST submissions/<reference>/efile/export`` — the submission's xdomea package;
 - ``POST efile/export`` — the package of a selection (``reference`` repeated, CSRF token),
   for a selection form on the inbox list;
+
+Every POST needs the CSRF token (the application-wide CSRFProtect answers 400 without it).
 - ``POST submissions/<reference>/efile/inspections`` and ``…/inspections/<id>/revoke``.
 
 Anything of a commune or office the user may not see answers 404, as in the inbox.
@@ -149,13 +151,6 @@ def submission_page(commune: str, reference: str) -> tuple[str, int]:
 @bp.post("/submissions/<reference>/efile/export")
 def export_one(commune: str, reference: str) -> Response | tuple[str, int]:
     scope, submission = _submission(commune, reference, Permission.EXPORT_SUBMISSIONS)
-    if not ActionForm().validate_on_submit():
-        return _render_page(
-            scope,
-            submission,
-            problem=_("Das Formular ist abgelaufen. Bitte versuchen Sie es erneut."),
-            code=400,
-        )
     try:
         return _export(scope, [submission])
     except ExportRefused as error:
@@ -168,9 +163,6 @@ def export_selection(commune: str) -> Response:
     scope = commune_scope(commune, Permission.EXPORT_SUBMISSIONS)
     user = _user()
     back = url_for("staff_inbox.inbox", commune=scope.slug)
-    if not ActionForm().validate_on_submit():
-        flash(_("Das Formular ist abgelaufen. Bitte versuchen Sie es erneut."), "error")
-        return redirect(back)
     references = list(
         dict.fromkeys(r.strip() for r in request.form.getlist("reference")[:MAX_SELECTION_FIELDS])
     )
@@ -244,13 +236,6 @@ def revoke(commune: str, reference: str, grant_id: int) -> Response | tuple[str,
     found = inspection.grant_of(submission, grant_id)
     if found is None:
         abort(404)
-    if not ActionForm().validate_on_submit():
-        return _render_page(
-            scope,
-            submission,
-            problem=_("Das Formular ist abgelaufen. Bitte versuchen Sie es erneut."),
-            code=400,
-        )
     if inspection.revoke_grant(found, origin=request_origin()):
         db.session.commit()
         flash(_("Der Link ist widerrufen; die Seite ist ab sofort nicht mehr erreichbar."), "success")
