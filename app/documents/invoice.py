@@ -238,7 +238,7 @@ class InvoiceTemplate(DocumentTemplate):
         styles = self.styles
         if not self.document.vat:
             return []
-        widths = [CONTENT_WIDTH - 90 * mm, 30 * mm, 30 * mm, 30 * mm]
+        widths = [CONTENT_WIDTH - 100 * mm, 22 * mm, 42 * mm, 36 * mm]
         column_style = [styles.value, styles.value_right, styles.value_right, styles.value_right]
         header = [_("Umsatzsteuer-Kategorie"), _("Satz"), _("Bemessungsgrundlage"), _("Steuerbetrag")]
         data = [table_row([(text, styles.label, width - CELL_PADDING) for text, width in zip(header, widths,

@@ -129,7 +129,7 @@ READING_FORM: dict[str, Any] = {
         _step("rechnungssteller", "Rechnungssteller", [
             _text_field("verkaeufer_name", "Name"),
             _text_field("verkaeufer_anschrift", "Anschrift", textarea=True),
-            _text_field("verkaeufer_ust_id", "Umsatzsteuer-Identifikationsnummer"),
+            _text_field("verkaeufer_ust_id", "USt-IdNr."),
             _text_field("verkaeufer_kontakt", "Ansprechperson"),
             _text_field("verkaeufer_telefon", "Telefon"),
             _text_field("verkaeufer_email", "E-Mail-Adresse"),
