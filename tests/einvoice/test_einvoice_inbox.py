@@ -22,7 +22,9 @@ def test_clerk_of_the_finance_office_reads_the_invoice_like_any_submission(clien
     page = client.get(f"/staff/{slug}/submissions/{reference}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    expected = ("RE-2026-0042", LEITWEG, "DE02120300000000202051", "1.487,50", "Wandanstrich", "RE-2026-0042.xml")
+    expected = (
+        "RE-2026-0042", LEITWEG, "DE02120300000000202051", "1.487,50", "Wandanstrich", "RE-2026-0042.xml"
+    )
     for value in expected:
         assert value in text
     pdf = client.get(f"/staff/{slug}/submissions/{reference}/pdf")
