@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.delivery.mail import compose_mail
 from app.efile.models import DocumentSource, InspectionAccess, InspectionDocument, InspectionGrant
@@ -23,6 +23,7 @@ from app.extensions import db
 from app.staff.audit import Origin, record
 from app.staff.models import AuditAction
 from app.storage import blob_store
+from app.submissions.drafts import release_blobs
 from app.submissions.models import Submission
 from app.submissions.services import clean_filename
 from app.tenancy.models import Commune
@@ -35,6 +36,9 @@ MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 90, 14
 #: A token is URL-safe base64: anything else is not worth a database look-up.
 TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 MAX_TOKEN_LENGTH = 100
+#: Days an ended (expired or revoked) grant and its access log are kept before they, and the
+#: files uploaded only for them, are deleted by :func:`purge_ended_grants`.
+KEEP_ENDED_DAYS = 90
 
 
 class GrantRefused(Exception):
@@ -277,3 +281,34 @@ def grant_mail(grant: InspectionGrant, link: str) -> EmailMessage:
     ]
     subject = _("Akteneinsicht zu Ihrem Antrag %(reference)s", reference=grant.submission.reference)
     return compose_mail(grant.recipient_email, subject, "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What :func:`purge_ended_grants` deleted."""
+
+    grants: int
+    files: int
+
+
+def purge_ended_grants(now: datetime | None = None, keep_days: int = KEEP_ENDED_DAYS) -> PurgeReport:
+    """Delete grants that ended more than ``keep_days`` ago, their access logs and orphaned files.
+
+    Commits. A granted document keeps its file from being deleted by the submission
+    retention run while the grant exists (the blob store counts every ``storage_key``
+    column), so ended grants must go for the files to go. Files are released after the
+    commit; the audit log keeps the grant and revocation entries.
+    """
+    cutoff = (now or utcnow()) - timedelta(days=keep_days)
+    grants = list(
+        db.session.scalars(
+            select(InspectionGrant).where(
+                or_(InspectionGrant.expires_at <= cutoff, InspectionGrant.revoked_at <= cutoff)
+            )
+        )
+    )
+    keys = {document.storage_key for grant in grants for document in grant.documents}
+    for grant in grants:
+        db.session.delete(grant)
+    db.session.commit()
+    return PurgeReport(grants=len(grants), files=release_blobs(keys))
