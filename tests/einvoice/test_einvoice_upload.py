@@ -227,3 +227,16 @@ def test_export_zip_holds_the_original_xml_and_the_readable_pdf(app: Flask) -> N
     names = archive.namelist()
     assert archive.read("anlagen/01-RE-2026-0042.xml") == sample("xrechnung-ubl.xml")
     assert f"{outcome.submission.reference}.pdf" in names
+
+
+def test_warnings_do_not_refuse_and_are_kept_for_the_clerk(client: FlaskClient) -> None:
+    setting = invoice_commune()
+    # BR-CL-23 (unit code not in the code list) is a warning in the XRechnung scenarios.
+    upload = sample("xrechnung-ubl.xml").replace(b'unitCode="MTK"', b'unitCode="QQQ"')
+    response = _post(client, setting.commune.slug, upload, "r.xml")
+    assert response.status_code == 303
+    submission = db.session.scalars(select(Submission)).one()
+    assert "BR-CL-23" in submission.answers["pruefhinweise"]
+    assert blob_store().read(submission.attachments[0].storage_key) == upload
+    confirmation = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Die Prüfung ergab einen Hinweis" in confirmation
