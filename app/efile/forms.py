@@ -17,7 +17,7 @@ def _strip(value: str | None) -> str | None:
 
 
 class ActionForm(FlaskForm):
-    """A POST that carries nothing but its CSRF token (export, revoke)."""
+    """The CSRF token of the buttons that post nothing else (export, revoke)."""
 
 
 class GrantForm(FlaskForm):

@@ -22,8 +22,6 @@ or revoked grants 410 with a page that says so. Neither is cached nor sent as a 
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -75,11 +73,12 @@ def _page_url(commune: Commune, submission: Submission) -> str:
     return url_for("efile.submission_page", commune=commune.slug, reference=submission.reference)
 
 
-def _grant_form(submission: Submission, formdata: Any = None) -> GrantForm:
-    if formdata is None:
-        form = GrantForm(formdata=None, recipient=submission.submitter_email, documents=[])
-    else:
+def _grant_form(submission: Submission, *, submitted: bool = False) -> GrantForm:
+    """The grant form, from the request when ``submitted``, else blank for the applicant's address."""
+    if submitted:
         form = GrantForm()
+    else:
+        form = GrantForm(formdata=None, recipient=submission.submitter_email, documents=[])
     filesize = current_app.jinja_env.filters["filesize"]
     form.documents.choices = [
         (choice.key, f"{choice.filename} ({filesize(choice.size)})")
@@ -197,7 +196,7 @@ def _uploads(form: GrantForm) -> list[inspection.Upload]:
 @bp.post("/submissions/<reference>/efile/inspections")
 def grant(commune: str, reference: str) -> Response | tuple[str, int]:
     scope, submission = _submission(commune, reference, Permission.PROCESS_SUBMISSIONS)
-    form = _grant_form(submission, formdata=True)
+    form = _grant_form(submission, submitted=True)
     if not form.validate_on_submit():
         return _render_page(scope, submission, grant_form=form, code=400)
     try:
@@ -231,7 +230,7 @@ def grant(commune: str, reference: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/submissions/<reference>/efile/inspections/<int:grant_id>/revoke")
-def revoke(commune: str, reference: str, grant_id: int) -> Response | tuple[str, int]:
+def revoke(commune: str, reference: str, grant_id: int) -> Response:
     scope, submission = _submission(commune, reference, Permission.PROCESS_SUBMISSIONS)
     found = inspection.grant_of(submission, grant_id)
     if found is None:

@@ -133,3 +133,23 @@ def test_export_posts_need_a_csrf_token(
     )
     assert selection.status_code == 400
     assert _exports() == []
+
+
+def test_empty_selection_returns_to_the_inbox_with_a_message(
+    client: FlaskClient, place: Place, clerk: User
+) -> None:
+    log_in(client, clerk)
+    response = client.post(f"/staff/{place.commune.slug}/efile/export", data={}, follow_redirects=True)
+    assert response.request.path == f"/staff/{place.commune.slug}/inbox"
+    assert "Es ist kein Antrag ausgewählt." in response.text
+    assert _exports() == []
+
+
+def test_page_of_a_submission_without_pdf_says_the_export_must_wait(
+    client: FlaskClient, service: ServiceSpec, place: Place, clerk: User
+) -> None:
+    waiting = make_submission(service, place.commune, place.office, pdf=None)
+    log_in(client, clerk)
+    page = client.get(f"/staff/{place.commune.slug}/submissions/{waiting.reference}/efile")
+    assert page.status_code == 200
+    assert "noch nicht erzeugt" in page.text and "xdomea-Paket herunterladen" not in page.text
