@@ -91,7 +91,8 @@ class InvoiceDocument:
     ``received_at`` (aware) is printed in Europe/Berlin and is the PDF's creation date, so the
     same input renders byte-identical. ``sections`` hold the key data as label/text pairs
     (invoice, seller, buyer, payment); ``xml`` is embedded unchanged under ``xml_filename``.
-    ``notices`` are the validator's warnings, printed so the clerk sees them.
+    ``notices`` are the validator's warnings, printed so the clerk sees them; ``closing_sections``
+    follow the totals.
     """
 
     letterhead: Letterhead
@@ -108,12 +109,14 @@ class InvoiceDocument:
     data_json: bytes
     office_name: str = ""
     notices: Sequence[str] = ()
+    #: Key data printed after the totals (the payment instructions), in the same form as ``sections``.
+    closing_sections: Sequence[AnswerSection] = ()
     language: str = "de-DE"
 
     def __post_init__(self) -> None:
         if self.received_at.tzinfo is None or self.received_at.utcoffset() is None:
             raise ValueError("received_at must be timezone-aware")
-        for name in ("sections", "lines", "vat", "totals", "notices"):
+        for name in ("sections", "lines", "vat", "totals", "notices", "closing_sections"):
             _frozen_tuple(self, name)
 
 
@@ -155,10 +158,11 @@ class InvoiceTemplate(DocumentTemplate):
     def body(self) -> list[Flowable]:
         return [
             *self.heading_block(),
-            *self.key_data(),
+            *self.key_data(self.document.sections),
             *self.line_table(),
             *self.vat_table(),
             *self.total_table(),
+            *self.key_data(self.document.closing_sections),
             *self.notice_list(),
             *self.embedded_note(),
         ]
@@ -195,9 +199,10 @@ class InvoiceTemplate(DocumentTemplate):
         ])
         return [Paragraph(markup(document.title), self.styles.title), summary]
 
-    def key_data(self) -> list[Flowable]:
+    def key_data(self, sections: Sequence[AnswerSection]) -> list[Flowable]:
+        """Sections of label/text pairs; empty rows and sections are left out."""
         flowables: list[Flowable] = []
-        for section in self.document.sections:
+        for section in sections:
             rows: list[AnswerRow] = [row for group in section.groups for row in group.rows if row.text]
             if rows:
                 flowables += heading(section.title, self.styles.heading)
@@ -213,8 +218,9 @@ class InvoiceTemplate(DocumentTemplate):
         column_style = [styles.value, styles.value, styles.value_right, styles.value_right,
                         styles.value_right, styles.value_right]
         header = [_("Pos."), _("Bezeichnung"), _("Menge"), _("Einzelpreis"), _("USt."), _("Netto")]
-        data = [table_row([(text, styles.label, width - CELL_PADDING)
-                           for text, width in zip(header, LINE_COLUMNS, strict=True)])]
+        header_style = [styles.label, styles.label, *[styles.label_right] * 4]
+        data = [table_row([(text, style, width - CELL_PADDING)
+                           for text, style, width in zip(header, header_style, LINE_COLUMNS, strict=True)])]
         for line in self.document.lines:
             quantity = " ".join(part for part in (self.number(line.quantity), line.unit) if part)
             rate = f"{self.number(line.vat_rate)} %" if line.vat_rate is not None else line.vat_category
@@ -240,9 +246,10 @@ class InvoiceTemplate(DocumentTemplate):
             return []
         widths = [CONTENT_WIDTH - 100 * mm, 22 * mm, 42 * mm, 36 * mm]
         column_style = [styles.value, styles.value_right, styles.value_right, styles.value_right]
-        header = [_("Umsatzsteuer-Kategorie"), _("Satz"), _("Bemessungsgrundlage"), _("Steuerbetrag")]
-        data = [table_row([(text, styles.label, width - CELL_PADDING) for text, width in zip(header, widths,
-                                                                                              strict=True)])]
+        header = [_("Kategorie"), _("Satz"), _("Nettobetrag"), _("Steuerbetrag")]
+        header_style = [styles.label, *[styles.label_right] * 3]
+        data = [table_row([(text, style, width - CELL_PADDING)
+                           for text, style, width in zip(header, header_style, widths, strict=True)])]
         for row in self.document.vat:
             category = " – ".join(part for part in (row.category, row.exemption_reason) if part)
             rate = f"{self.number(row.rate)} %" if row.rate is not None else ""

@@ -48,7 +48,7 @@ from app.einvoice.validation import (
 )
 from app.einvoice.zugferd import NoEmbeddedInvoice, extract_invoice_xml, is_pdf
 from app.extensions import db
-from app.formspec import ServiceSpec
+from app.formspec import FieldType, ServiceSpec
 from app.storage import blob_store
 from app.submissions import services as submissions
 from app.submissions.models import Attachment, EventKind, Submission, SubmissionEvent, SubmissionStatus
@@ -96,6 +96,10 @@ PAYMENT_MEANS_LABELS = {
 }
 
 
+#: Steps of the reading form printed as key data before the lines, and after the totals; the
+#: lines, VAT and totals get tables of their own, the warnings a list.
+KEY_DATA_STEPS = ("rechnung", "rechnungssteller", "rechnungsempfaenger")
+CLOSING_STEPS = ("zahlung",)
 #: The consent the uploader gives on the upload page (the same wording as every online form's).
 CONSENT_LABEL = "Ich habe die Datenschutzhinweise zur Kenntnis genommen."
 
@@ -538,16 +542,15 @@ def invoice_document(
     PDF's sections, while lines, VAT and totals get tables of their own.
     """
     answers = submission.answers
-    sections = []
+    sections: dict[str, documents.AnswerSection] = {}
     for step in spec.form.steps if spec.form is not None else ():
-        if step.name in {"positionen", "betraege", "pruefung"}:
-            continue
         rows = [
             documents.AnswerRow(field.label, str(answers.get(field.name) or ""))
             for fieldset in step.fieldsets
             for field in fieldset.fields
+            if field.type in {FieldType.TEXT, FieldType.TEXTAREA}
         ]
-        sections.append(documents.AnswerSection(step.title, [documents.AnswerGroup(None, rows)]))
+        sections[step.name] = documents.AnswerSection(step.title, [documents.AnswerGroup(None, rows)])
     totals = invoice.totals
     total_rows = [
         TotalRow(label, amount, emphasised)
@@ -570,7 +573,8 @@ def invoice_document(
         title=f"{title} {invoice.number}",
         reference=submission.reference,
         received_at=submission.submitted_at,
-        sections=sections,
+        sections=[sections[name] for name in KEY_DATA_STEPS if name in sections],
+        closing_sections=[sections[name] for name in CLOSING_STEPS if name in sections],
         lines=[
             InvoiceLineRow(line.id, line.name, line.quantity, line.unit, line.unit_price, line.net_amount,
                            line.vat_rate, line.vat_category)
