@@ -12,8 +12,11 @@ files go into it is decided in :mod:`app.efile.package`. The mapping:
   ``Dokument`` per file: the application PDF, its data as JSON and every attachment.
 - ``Dokument`` → ``Version`` 1 → ``Format`` → ``Primaerdokument``: ``Dateiname`` is the file's
   name in the ZIP (the schema requires it to start with a UUID), ``DateinameOriginal`` the
-  name the citizen gave it. The schema has no element for media type or checksum, so both
-  (and the size) travel in the document's ``AnwendungsspezifischeErweiterung``.
+  name the citizen gave it; the format is a code of the xdomea code list "Dateiformat" 2.0
+  (by file name extension; "Sonstiges" with the media type for others, such as JSON). The
+  schema has no element for media type or checksum, so both (and the size) travel in the
+  document's ``AnwendungsspezifischeErweiterung``.
+- Every object is marked as electronic (code list "Medium" 1.0, code 001).
 
 Every object has its own random UUID, so a repeated export is a new hand-over that the
 receiving system can tell from the first.
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from lxml import etree
@@ -33,32 +36,49 @@ MESSAGE_TYPE = "0401"
 MESSAGE_NAME = "Abgabe.Abgabe.0401"
 MESSAGE_TYPE_LIST = "urn:xoev-de:xdomea:codeliste:nachrichtentyp"
 MESSAGE_TYPE_LIST_VERSION = "2.0"
+MEDIUM_LIST = "urn:xoev-de:xdomea:codeliste:medium"
+MEDIUM_LIST_VERSION = "1.0"
+#: Medium "Elektronisch": the object exists in electronic form only.
+ELECTRONIC = "001"
 FILE_FORMAT_LIST = "urn:xoev-de:xdomea:codeliste:dateiformat"
-#: Version of the xdomea code list "Dateiformat" the format codes are taken from.
+#: Version 2.0 (valid from 2021-10-01) of the xdomea code list "Dateiformat", the one
+#: xdomea 3.0.0 messages use; its codes are numbers, one per file name extension.
 FILE_FORMAT_LIST_VERSION = "2.0"
-#: The code list's entry for formats it does not name ("Sonstiges"); the media type then
-#: goes into ``SonstigerName``.
-OTHER_FORMAT = "zzz"
-#: File name extensions the code list "Dateiformat" names by themselves.
-KNOWN_FORMATS = frozenset(
-    {
-        "pdf",
-        "xml",
-        "txt",
-        "jpg",
-        "png",
-        "tif",
-        "gif",
-        "bmp",
-        "doc",
-        "docx",
-        "odt",
-        "xls",
-        "xlsx",
-        "ods",
-        "html",
-    }
-)
+#: The code list's entry "Sonstiges" for formats it does not name; the media type then goes
+#: into ``SonstigerName``.
+OTHER_FORMAT = "100"
+#: Code per file name extension, from the code list "Dateiformat" 2.0 (formats a citizen
+#: uploads or the portal writes; the list's plain PDF, not PDF/A, as the portal does not
+#: check conformance).
+FILE_FORMATS = {
+    "bmp": "001",
+    "csv": "002",
+    "doc": "003",
+    "eml": "006",
+    "htm": "007",
+    "html": "008",
+    "jpe": "009",
+    "jpeg": "010",
+    "jpg": "011",
+    "msg": "012",
+    "odp": "013",
+    "ods": "014",
+    "odt": "015",
+    "pdf": "018",
+    "png": "019",
+    "ppt": "020",
+    "ps": "021",
+    "rtf": "022",
+    "tif": "023",
+    "tiff": "024",
+    "xls": "028",
+    "xml": "030",
+    "docx": "035",
+    "xlsx": "036",
+    "pptx": "037",
+    "txt": "045",
+    "p7s": "049",
+}
 #: Identifies the portal's application-specific extension on each document.
 EXTENSION_ID = "urn:kommunalportal:efile:datei:1"
 
@@ -95,9 +115,9 @@ class PrimaryDocument:
 
     @property
     def format_code(self) -> str:
+        """The code of the file's format in the code list "Dateiformat" (by its extension)."""
         extension = self.file_name.rpartition(".")[2].lower() if "." in self.file_name else ""
-        extension = {"jpeg": "jpg", "tiff": "tif", "htm": "html"}.get(extension, extension)
-        return extension if extension in KNOWN_FORMATS else OTHER_FORMAT
+        return FILE_FORMATS.get(extension, OTHER_FORMAT)
 
 
 @dataclass(frozen=True)
@@ -140,16 +160,20 @@ def _add(parent: etree._Element, name: str, text: str | None = None) -> etree._E
     return element
 
 
-def _code(parent: etree._Element, name: str, code: str, list_uri: str, list_version: str) -> None:
+def _code(
+    parent: etree._Element, name: str, code: str, list_uri: str, list_version: str, label: str = ""
+) -> None:
     element = _add(parent, name)
     element.set("listURI", list_uri)
     element.set("listVersionID", list_version)
     # The XÖV code elements are unqualified (form="unqualified" in xoev-code.xsd).
     etree.SubElement(element, "code").text = code
+    if label:
+        etree.SubElement(element, "name").text = label
 
 
 def _timestamp(moment: datetime) -> str:
-    return moment.replace(microsecond=0).isoformat()
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _party(parent: etree._Element, name: str, party: Party) -> None:
@@ -178,7 +202,7 @@ def _party(parent: etree._Element, name: str, party: Party) -> None:
 def _head(root: etree._Element, handover: Handover) -> None:
     head = _add(root, "Kopf")
     _add(head, "ProzessID", str(handover.process_id))
-    _code(head, "Nachrichtentyp", MESSAGE_TYPE, MESSAGE_TYPE_LIST, MESSAGE_TYPE_LIST_VERSION)
+    _code(head, "Nachrichtentyp", MESSAGE_TYPE, MESSAGE_TYPE_LIST, MESSAGE_TYPE_LIST_VERSION, "Abgabe.Abgabe")
     _add(head, "Erstellungszeitpunkt", _timestamp(handover.created_at))
     _party(head, "Absender", handover.sender)
     _party(head, "Empfaenger", handover.receiver)
@@ -209,6 +233,7 @@ def _metadata(parent: etree._Element, subject: str, reference: str = "", remark:
         _add(metadata, "Kennzeichen", reference)
     if remark:
         _add(metadata, "Bemerkung", remark)
+    _code(metadata, "Medium", ELECTRONIC, MEDIUM_LIST, MEDIUM_LIST_VERSION)
 
 
 def _extension_field(parent: etree._Element, name: str, description: str, value: str) -> None:

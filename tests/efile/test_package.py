@@ -82,7 +82,8 @@ def test_one_submission_with_attachment_validates_and_zip_holds_exactly_the_refe
     assert by_original["Ausweis (1).pdf"].endswith("_Ausweis_1.pdf")
     assert files[by_original["Ausweis (1).pdf"]] == b"%PDF-1.4 nachweis"
     assert referenced[by_original["Ausweis (1).pdf"]]["SHA-256"] == submission.attachments[0].sha256
-    assert _texts(akte, "//x:Format/x:Name/code") == ["pdf", "zzz", "pdf"]
+    # Code list "Dateiformat" 2.0: 018 is PDF, 100 "Sonstiges" (JSON is not on the list).
+    assert _texts(akte, "//x:Format/x:Name/code") == ["018", "100", "018"]
     assert _texts(akte, "//x:Format/x:SonstigerName") == ["application/json"]
 
 
