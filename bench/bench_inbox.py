@@ -301,7 +301,7 @@ def generate_submissions(rows: int) -> None:
                {first}[1 + (g * 3) % {len(FIRST_NAMES)}] AS fn, {last}[1 + (g * 5) % {len(LAST_NAMES)}] AS ln,
                {first_ascii}[1 + (g * 3) % {len(FIRST_NAMES)}] AS fa,
                {last_ascii}[1 + (g * 5) % {len(LAST_NAMES)}] AS la
-        FROM generate_series(1, {LARGE_COMMUNE_ROWS + rest}) AS g
+        FROM generate_series(1::bigint, {LARGE_COMMUNE_ROWS + rest}) AS g
     ) AS s
     CROSS JOIN LATERAL (SELECT extract(year FROM s.at)::int AS yr) AS y
     JOIN office_map m ON m.commune_no = s.commune_no AND m.office_no = s.office_no

@@ -49,6 +49,8 @@ MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 
 _TERM_SPLIT = re.compile(r"\s+")
+#: A reference or the beginning of one: the commune's short code, a dash, a digit (``WER-2026-0001``).
+REFERENCE_LIKE = re.compile(r"^[A-Za-z0-9]{1,6}-[0-9][0-9-]*$")
 #: Characters with a meaning in tsquery syntax or LIKE patterns; dropped from terms.
 _TSQUERY_SPECIAL = re.compile(r"[\\'&|!():*<>]+")
 
@@ -77,13 +79,13 @@ def _tsquery(terms: list[str]) -> str:
 
 
 def _postgresql_match(terms: list[str]) -> ColumnElement[bool]:
-    document = literal_column(f"{Submission.__tablename__}.{SEARCH_COLUMN}")
-    query = func.to_tsquery(text("'simple'::regconfig"), _tsquery(terms))
-    full_text = document.op("@@")(query)
-    if len(terms) == 1:
+    if len(terms) == 1 and REFERENCE_LIKE.match(terms[0]):
+        # A reference (or its beginning) is matched on the reference alone: it is not part of
+        # the document, and its parts would make a costly phrase query there.
         prefix = _like_pattern(terms[0].upper()) + "%"
-        return or_(full_text, Submission.reference.like(prefix, escape="\\"))
-    return full_text
+        return Submission.reference.like(prefix, escape="\\")
+    document = literal_column(f"{Submission.__tablename__}.{SEARCH_COLUMN}")
+    return document.op("@@")(func.to_tsquery(text("'simple'::regconfig"), _tsquery(terms)))
 
 
 def _sqlite_term(term: str) -> ColumnElement[bool]:
