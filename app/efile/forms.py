@@ -39,7 +39,7 @@ class GrantForm(FlaskForm):
         validate_choice=True,
     )
     upload = FileField(
-        _l("Weiteres Dokument hochladen (optional)"),
+        _l("Weiteres Dokument hochladen"),
         description=_l("Zum Beispiel ein Dokument aus der Akte, das nicht Teil des Antrags ist."),
     )
     days = IntegerField(
@@ -56,7 +56,7 @@ class GrantForm(FlaskForm):
         ],
     )
     message = TextAreaField(
-        _l("Nachricht an die Antragstellerin oder den Antragsteller (optional)"),
+        _l("Nachricht an die Antragstellerin oder den Antragsteller"),
         filters=[_strip],
         validators=[Length(max=2000, message=_l("Die Nachricht darf höchstens 2000 Zeichen lang sein."))],
     )
