@@ -151,11 +151,29 @@ def _document(
     )
 
 
+def _stored(submission: Submission, key: str, sha256: str | None) -> bytes:
+    """A stored file of the submission, checked against its recorded SHA-256.
+
+    A missing or changed file is refused rather than handed over: the document management
+    system would keep it as the record.
+    """
+    store = blob_store()
+    data = store.read(key) if store.exists(key) else None
+    if data is None or (sha256 and hashlib.sha256(data).hexdigest() != sha256):
+        raise ExportRefused(
+            _(
+                "Eine Datei des Antrags fehlt im Speicher oder ist beschädigt; "
+                "bitte wenden Sie sich an den Betrieb."
+            ),
+            [submission.reference],
+        )
+    return data
+
+
 def _record(submission: Submission, files: list[PackageFile]) -> Record:
     assert submission.pdf_key is not None
-    store = blob_store()
     subject = f"{submission.service_title} – {submission.reference}"
-    pdf = store.read(submission.pdf_key)
+    pdf = _stored(submission, submission.pdf_key, submission.pdf_sha256)
     documents = [
         _document(
             files,
@@ -187,7 +205,7 @@ def _record(submission: Submission, files: list[PackageFile]) -> Record:
                 title=f"Anlage: {clean_filename(attachment.filename)}",
                 kind="Anlage",
                 original=attachment.filename,
-                data=store.read(attachment.storage_key),
+                data=_stored(submission, attachment.storage_key, attachment.sha256),
                 media_type=attachment.media_type,
             )
         )
@@ -234,7 +252,8 @@ def build_package(
     """The xdomea package of ``submissions`` (all of ``commune``), its message validated.
 
     Raises :class:`ExportRefused` for an empty or too large selection and for submissions
-    without a rendered PDF, before reading any file.
+    without a rendered PDF (before reading any file), and for a stored file that is missing
+    or no longer matches its recorded SHA-256.
     """
     if not submissions:
         raise ExportRefused(_("Es ist kein Antrag ausgewählt."))

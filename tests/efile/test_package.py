@@ -16,6 +16,7 @@ from staff.inbox.builders import FAKE_PDF, Place, answers, make_submission, with
 from app.efile import validation
 from app.efile.package import ExportRefused, build_package
 from app.formspec import ServiceSpec
+from app.storage import blob_store
 
 from .builders import NS, STANDARDS, assert_valid, read_zip
 
@@ -152,3 +153,31 @@ def test_schema_errors_name_the_line_and_the_problem() -> None:
 
 def test_schema_is_compiled_once_per_process() -> None:
     assert validation.xdomea_schema() is validation.xdomea_schema()
+
+
+def test_a_missing_or_changed_stored_file_is_refused(service: ServiceSpec, place: Place) -> None:
+    """The DMS keeps what it gets as the record: a file that no longer matches its hash stays out."""
+    changed = make_submission(service, place.commune, place.office, with_file(answers()))
+    path = blob_store().path(changed.attachments[0].storage_key or "")
+    path.chmod(0o644)
+    path.write_bytes(b"changed on disk")
+    with pytest.raises(ExportRefused) as refused:
+        build_package(place.commune, [changed])
+    assert refused.value.references == [changed.reference]
+
+    missing = make_submission(service, place.commune, place.office, pdf=b"%PDF-1.7 only this one")
+    blob_store().delete(missing.pdf_key or "")
+    with pytest.raises(ExportRefused) as refused:
+        build_package(place.commune, [missing])
+    assert refused.value.references == [missing.reference]
+
+
+def test_attachments_of_the_same_name_get_unique_names_in_the_package(
+    service: ServiceSpec, place: Place
+) -> None:
+    first = make_submission(service, place.commune, place.office, with_file(answers(), filename="Scan.png"))
+    second = make_submission(service, place.commune, place.office, with_file(answers(), filename="Scan.png"))
+    package = build_package(place.commune, [first, second])
+    names = [item.name for item in package.files]
+    assert len(names) == len(set(names)) == 6
+    assert sum(name.endswith("_Scan.png") for name in names) == 2
