@@ -121,3 +121,36 @@ def test_admin_routes_a_service_editor_writes_admin_publishes(
         assert visitor.locator("main strong", has_text="online").count() == 1
     finally:
         visitor.context.close()
+
+
+def test_versions_compare_and_restore_a_required_page(page: Any, portal: Portal) -> None:
+    """The admin edits the Impressum (checking it with the "Vorschau" button, which renders on
+    the server), compares the two versions and restores the first; the history screens pass axe."""
+    _sign_in(page, portal, ADMIN_EMAIL)
+    page.goto(portal.href(f"/staff/{COMMUNE.slug}/content/"))
+    page.get_by_role("link", name="Impressum", exact=True).click()
+    body = page.locator("textarea[name=body]")
+    original = body.input_value()
+    body.fill(original + "\n\n## Redaktion\n\nVerantwortlich: *die Pressestelle*.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Vorschau").click()
+    assert page.locator("[data-markdown-preview] em", has_text="die Pressestelle").count() == 1
+    with page.expect_navigation():
+        page.locator("main form button[value=save]").click()
+    assert "gespeichert" in page.locator("main").inner_text()
+
+    page.get_by_role("link", name="Versionen ansehen und vergleichen").click()
+    check_accessible(page, "versions")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Gewählte Versionen vergleichen").click()
+    assert page.locator("main ins", has_text="Verantwortlich").count() == 1
+    check_accessible(page, "version comparison")
+
+    page.get_by_role("link", name="Zu den Versionen").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Version 1 wiederherstellen").click()
+    assert "ist wiederhergestellt" in page.locator("main").inner_text()
+    assert page.locator("textarea[name=body]").input_value() == original
+    public = page.goto(portal.href(f"/{COMMUNE.slug}/impressum"))
+    assert public is not None and public.ok
+    assert "Pressestelle" not in page.locator("main").inner_text()
