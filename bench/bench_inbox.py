@@ -446,6 +446,13 @@ def run_benchmark(rows: int, repeat: int) -> None:
         text("SELECT submitter_email FROM submission WHERE commune_id = :c ORDER BY id DESC LIMIT 1"),
         {"c": large.id},
     )
+    newest_reference = str(
+        db.session.scalar(
+            text("SELECT reference FROM submission WHERE office_id = :o ORDER BY id DESC LIMIT 1"),
+            {"o": clerk.offices[0].id},
+        )
+    )
+    reference_prefix = newest_reference[:-3]
     surname_hits = len(inbox_page(admin, large, InboxFilter(query="Schulz")).rows)
     measurements = [
         (f"first inbox page + counts, commune admin ({large_rows:,} submissions)", first_page(admin, large)),
@@ -458,7 +465,7 @@ def run_benchmark(rows: int, repeat: int) -> None:
         (f"full-text search 'Schulz' ({surname_hits} shown), commune admin", search("Schulz", admin, large)),
         ("full-text search 'Schulz Anna', commune admin", search("Schulz Anna", admin, large)),
         ("full-text search of an e-mail address, commune admin", search(str(some_email), admin, large)),
-        ("reference prefix search, clerk", search(f"{large.short_code}-2025-00", clerk, large)),
+        (f"reference prefix search '{reference_prefix}', clerk", search(reference_prefix, clerk, large)),
     ]
     print()
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPU(s), Python {platform.python_version()}")

@@ -38,9 +38,10 @@ _SEARCH_COLUMN_DDL = (
     f" GENERATED ALWAYS AS ({SEARCH_DOCUMENT}) STORED"
 )
 _SEARCH_INDEX = f"CREATE INDEX IF NOT EXISTS ix_submission_search ON submission USING gin ({SEARCH_COLUMN})"
+# On the reference alone: a clerk's query narrows by office, not by commune, and references
+# are unique across communes already (they start with the commune's short code).
 _REFERENCE_INDEX = (
-    "CREATE INDEX IF NOT EXISTS ix_submission_commune_reference_prefix"
-    " ON submission (commune_id, reference text_pattern_ops)"
+    "CREATE INDEX IF NOT EXISTS ix_submission_reference_prefix ON submission (reference text_pattern_ops)"
 )
 
 #: Longest search input considered; the rest is ignored.
