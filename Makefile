@@ -30,7 +30,7 @@ $(STAMP):
 
 translations: setup
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-	  $(BIN)/pybabel compile -q --statistics -d translations; fi
+	  $(BIN)/pybabel --quiet compile -d translations; fi
 
 ## Debian packages the tests need (Chromium, poppler-utils), installed when missing and allowed
 browser:
