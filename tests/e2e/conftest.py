@@ -35,7 +35,7 @@ def _require_chromium() -> None:
         return
     message = (
         f"{CHROMIUM} is missing: install Debian's package (apt-get install chromium, "
-        "or scripts/ensure-chromium) to run the browser tests"
+        "or scripts/ensure-test-tools) to run the browser tests"
     )
     if os.environ.get("CI"):
         pytest.fail(message)
