@@ -11,8 +11,6 @@ import hashlib
 import hmac
 import json
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -23,17 +21,11 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.delivery import outbound
+from app.delivery.errors import DeliveryError, PermanentDeliveryError
 from app.delivery.mail import MailAttachment, compose_mail, deliver_message, sender_domain
 from app.storage import blob_store
 from app.timeutil import to_berlin
-
-
-class DeliveryError(Exception):
-    """This attempt failed; a later one may succeed."""
-
-
-class PermanentDeliveryError(DeliveryError):
-    """No attempt can succeed until someone changes the configuration."""
 
 
 @dataclass(frozen=True)
@@ -249,16 +241,6 @@ def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha512).hexdigest()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer like any other non-2xx: the delivery is retried, not forwarded."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def check_webhook_url(url: str) -> None:
     """Refuse anything but http(s), and plain http in production."""
     parts = urlsplit(url)
@@ -277,26 +259,16 @@ def post_webhook(parcel: Parcel, *, timeout: float) -> None:
         raise PermanentDeliveryError(_("Für den Webhook ist kein Schlüssel zum Signieren hinterlegt."))
     body = json.dumps(webhook_payload(parcel), ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        parcel.target,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Kommunalportal",
-            "callback-timestamp": timestamp,
-            "callback-authentication": sign_webhook(parcel.signing_secret, timestamp, body),
-            "Idempotency-Key": parcel.idempotency_key,
-        },
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Kommunalportal",
+        "callback-timestamp": timestamp,
+        "callback-authentication": sign_webhook(parcel.signing_secret, timestamp, body),
+        "Idempotency-Key": parcel.idempotency_key,
+    }
+    # A redirect is an answer like any other non-2xx: the delivery is retried, not forwarded.
+    answer = outbound.post(
+        parcel.target, body, headers, timeout=timeout, allow_private=outbound.private_targets_allowed()
     )
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-        exc.close()
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DeliveryError(_("Webhook nicht erreichbar: %(error)s", error=reason)) from exc
-    if not 200 <= status < 300:
-        raise DeliveryError(_("Webhook antwortete mit HTTP %(status)s.", status=status))
+    if not 200 <= answer.status < 300:
+        raise DeliveryError(_("Webhook antwortete mit HTTP %(status)s.", status=answer.status))

@@ -10,6 +10,10 @@ worker takes over a delivery whose worker died. Keep it well above the timeout.
 request makes while the citizen waits.
 ``DELIVERY_POLL_SECONDS`` (5) and ``DELIVERY_BATCH_SIZE`` (20): the worker's loop.
 ``DELIVERY_ATTEMPT_AFTER_COMMIT`` (on): the submitting request tries at once.
+``DELIVERY_ALLOW_PRIVATE_TARGETS`` (off): let webhooks go to loopback, private,
+link-local and other non-public addresses (a receiver on this machine or in the
+internal network). Off, a delivery whose host resolves to such an address fails
+at once, whatever the address was when the URL was saved.
 
 Values already in the config (e.g. test overrides) win.
 """
@@ -52,3 +56,5 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(name, _env_int(name, default))
     raw = os.environ.get("DELIVERY_ATTEMPT_AFTER_COMMIT", "").strip().lower()
     app.config.setdefault("DELIVERY_ATTEMPT_AFTER_COMMIT", raw not in {"0", "false", "no", "off"})
+    raw = os.environ.get("DELIVERY_ALLOW_PRIVATE_TARGETS", "").strip().lower()
+    app.config.setdefault("DELIVERY_ALLOW_PRIVATE_TARGETS", raw in {"1", "true", "yes", "on"})

@@ -27,8 +27,12 @@ def smtp_server() -> Iterator[SmtpRecorder]:
 
 
 @pytest.fixture
-def webhook_receiver() -> Iterator[HttpRecorder]:
-    """A WSGI server on 127.0.0.1 (free port) that records every request and answers 200."""
+def webhook_receiver(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpRecorder]:
+    """A WSGI server on 127.0.0.1 (free port) that records every request and answers 200.
+
+    Webhooks to private addresses are allowed while it runs, since it is one.
+    """
+    monkeypatch.setitem(app.config, "DELIVERY_ALLOW_PRIVATE_TARGETS", True)
     receiver = HttpRecorder().start()
     yield receiver
     receiver.stop()
@@ -36,7 +40,10 @@ def webhook_receiver() -> Iterator[HttpRecorder]:
 
 @pytest.fixture
 def delivery_settings(app: Flask, smtp_server: SmtpRecorder, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    """Mail on and pointed at ``smtp_server``; short timeouts; links under PUBLIC_BASE_URL."""
+    """Mail on and pointed at ``smtp_server``; short timeouts; links under PUBLIC_BASE_URL.
+
+    Webhooks may go to private addresses (the test receivers listen on 127.0.0.1).
+    """
     settings = {
         "MAIL_ENABLED": True,
         "MAIL_SERVER": smtp_server.host,
@@ -52,6 +59,7 @@ def delivery_settings(app: Flask, smtp_server: SmtpRecorder, monkeypatch: pytest
         "DELIVERY_BACKOFF_MAX_SECONDS": 3600,
         "DELIVERY_LEASE_SECONDS": 600,
         "DELIVERY_ATTEMPT_AFTER_COMMIT": True,
+        "DELIVERY_ALLOW_PRIVATE_TARGETS": True,
     }
     for key, value in settings.items():
         monkeypatch.setitem(app.config, key, value)

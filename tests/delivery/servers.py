@@ -11,6 +11,9 @@ play "the target is down, then back".
     hook = HttpRecorder().start()
     hook.fail_next(2, status=500)
     hook.requests[0].json()
+
+An ``HttpRecorder`` given an ``ssl.SSLContext`` speaks HTTPS and records the
+server names (SNI) the clients asked for.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import email
 import email.policy
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -183,9 +187,15 @@ class _Script:
 class HttpRecorder:
     """A threaded WSGI server that records every request and answers 200 unless told otherwise."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int | None = None, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
+        self.ssl_context = ssl_context
+        self.server_names: list[str | None] = []
+        if ssl_context is not None:
+            ssl_context.sni_callback = self._record_server_name
         self._lock = threading.Lock()
         self._requests: list[ReceivedRequest] = []
         self._script = _Script()
@@ -194,7 +204,12 @@ class HttpRecorder:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    def _record_server_name(self, sock: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
+        with self._lock:
+            self.server_names.append(name)
 
     @property
     def requests(self) -> list[ReceivedRequest]:
@@ -243,7 +258,7 @@ class HttpRecorder:
 
     def start(self) -> HttpRecorder:
         if self._server is None:
-            server = make_server(self.host, self.port, self._app, threaded=True)
+            server = make_server(self.host, self.port, self._app, threaded=True, ssl_context=self.ssl_context)
             thread = threading.Thread(target=server.serve_forever, name="http-recorder", daemon=True)
             thread.start()
             self._server, self._thread = server, thread

@@ -3,24 +3,25 @@
 A webhook URL must be http(s) and may not point back at the portal itself (a
 delivery would then be a request forged in the portal's name). In production it may
 not point at this machine or the internal network either: the host is resolved and
-loopback, link-local, private and otherwise non-public addresses are refused.
+loopback, link-local, private and otherwise non-public addresses are refused (unless
+``DELIVERY_ALLOW_PRIVATE_TARGETS`` is on). The test delivery, like every real one,
+goes through :mod:`app.delivery.outbound`, which checks the addresses again when it
+connects.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 
-from app.delivery.channels import PermanentDeliveryError, check_webhook_url, sign_webhook
+from app.delivery import outbound
+from app.delivery.channels import DeliveryError, check_webhook_url, sign_webhook
 
 #: How much of the receiver's answer the test delivery shows.
 ANSWER_PREVIEW_BYTES = 2000
@@ -49,19 +50,13 @@ def _portal_addresses(portal_hosts: list[str]) -> set[tuple[str, int]]:
     return found
 
 
-def _non_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
 def check_target_url(url: str, *, portal_hosts: list[str], production: bool) -> str:
     """``url`` stripped if a webhook may be sent there; :class:`WebhookUrlError` otherwise.
 
     ``portal_hosts`` are the portal's own host names (the request's ``host`` and
     ``PUBLIC_BASE_URL``), with or without port. ``production`` adds the check of the
-    resolved addresses and requires https (as the delivery channel does).
+    resolved addresses (unless ``DELIVERY_ALLOW_PRIVATE_TARGETS``) and requires https
+    (as the delivery channel does).
     """
     url = url.strip()
     parts = urlsplit(url)
@@ -76,16 +71,16 @@ def check_target_url(url: str, *, portal_hosts: list[str], production: bool) -> 
     target = _host_port(parts.hostname, port, parts.scheme)
     if target in _portal_addresses(portal_hosts):
         raise WebhookUrlError(_("Die Webhook-Adresse darf nicht auf das Portal selbst zeigen."))
-    if production:
-        if parts.scheme != "https":
-            raise WebhookUrlError(_("Im Produktivbetrieb sind nur HTTPS-Webhooks erlaubt."))
+    if production and parts.scheme != "https":
+        raise WebhookUrlError(_("Im Produktivbetrieb sind nur HTTPS-Webhooks erlaubt."))
+    if production and not outbound.private_targets_allowed():
         try:
             infos = socket.getaddrinfo(target[0], target[1], proto=socket.IPPROTO_TCP)
         except (socket.gaierror, UnicodeError) as exc:
             raise WebhookUrlError(
                 _("Der Rechnername %(host)s der Webhook-Adresse ist unbekannt.", host=target[0])
             ) from exc
-        if any(_non_public(str(info[4][0])) for info in infos):
+        if not all(outbound.is_public_address(str(info[4][0])) for info in infos):
             raise WebhookUrlError(
                 _(
                     "Die Webhook-Adresse zeigt auf ein internes Netz oder diesen Rechner; "
@@ -105,16 +100,6 @@ class ProbeResult:
     error: str = ""
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A test delivery reports a redirect as the answer; it does not follow it."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def probe_payload(
     commune_slug: str, commune_name: str, service_slug: str, service_title: str
 ) -> dict[str, Any]:
@@ -132,32 +117,30 @@ def send_probe(url: str, secret: str, payload: dict[str, Any], *, timeout: float
     """POST ``payload`` to ``url`` signed like a real delivery, and report the answer."""
     try:
         check_webhook_url(url)
-    except PermanentDeliveryError as exc:
+    except DeliveryError as exc:
         return ProbeResult(ok=False, status=None, answer="", error=str(exc))
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Kommunalportal",
-            "callback-timestamp": timestamp,
-            "callback-authentication": sign_webhook(secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Kommunalportal",
+        "callback-timestamp": timestamp,
+        "callback-authentication": sign_webhook(secret, timestamp, body),
+    }
+    # A redirect is reported as the answer, not followed.
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = int(response.status)
-            answer = response.read(ANSWER_PREVIEW_BYTES)
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-        answer = exc.read(ANSWER_PREVIEW_BYTES)
-        exc.close()
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return ProbeResult(
-            ok=False, status=None, answer="", error=_("Nicht erreichbar: %(error)s", error=reason)
+        answer = outbound.post(
+            url,
+            body,
+            headers,
+            timeout=timeout,
+            allow_private=outbound.private_targets_allowed(),
+            read_limit=ANSWER_PREVIEW_BYTES,
         )
-    return ProbeResult(ok=200 <= status < 300, status=status, answer=answer.decode("utf-8", errors="replace"))
+    except DeliveryError as exc:
+        return ProbeResult(ok=False, status=None, answer="", error=str(exc))
+    return ProbeResult(
+        ok=200 <= answer.status < 300,
+        status=answer.status,
+        answer=answer.body.decode("utf-8", errors="replace"),
+    )
