@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from delivery.conftest import delivery_settings, smtp_server  # noqa: F401
 from flask import Flask
-from staff.inbox.builders import Place, inbox_service, make_place
+from submission_builders import Place, inbox_service, make_place
 
 from app.formspec import ServiceSpec
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
-from staff.inbox.builders import Place
+from submission_builders import Place
 
 from app.api.models import ApiClient
 from app.api.services import hash_token

@@ -4,7 +4,7 @@ is scoped, other offices' or services' — and the answer is 404, as for a missi
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from staff.inbox.builders import Place, answers, make_submission, with_file
+from submission_builders import Place, inbox_answers, make_submission, with_file
 
 from app.extensions import db
 from app.formspec import ServiceSpec
@@ -53,7 +53,7 @@ def _assert_hidden(client: FlaskClient, token: str, submission: Submission) -> N
 def test_token_of_commune_a_never_reaches_commune_b(
     client: FlaskClient, service: ServiceSpec, place: Place, foreign: Place, token: str
 ) -> None:
-    theirs = make_submission(service, foreign.commune, foreign.office, with_file(answers()))
+    theirs = make_submission(service, foreign.commune, foreign.office, with_file(inbox_answers()))
     ours = make_submission(service, place.commune, place.office)
     _assert_hidden(client, token, theirs)
     assert [item["reference"] for item in client.get(LIST, headers=bearer(token)).json["items"]] == [
@@ -75,14 +75,14 @@ def test_same_reference_in_another_commune_answers_with_ones_own(
 def test_office_scope_hides_other_offices(client: FlaskClient, service: ServiceSpec, place: Place) -> None:
     _api_client, token = make_client(place.commune, office_ids=[place.office.id])
     inside = make_submission(service, place.commune, place.office)
-    outside = make_submission(service, place.commune, place.other_office, with_file(answers()))
+    outside = make_submission(service, place.commune, place.other_office, with_file(inbox_answers()))
     _assert_hidden(client, token, outside)
     assert client.get(f"{LIST}/{inside.reference}", headers=bearer(token)).status_code == 200
 
 
 def test_service_scope_hides_other_services(client: FlaskClient, service: ServiceSpec, place: Place) -> None:
     _api_client, token = make_client(place.commune, service_slugs=["gewerbeanmeldung"])
-    hidden = make_submission(service, place.commune, place.office, with_file(answers()))
+    hidden = make_submission(service, place.commune, place.office, with_file(inbox_answers()))
     _assert_hidden(client, token, hidden)
     _wide_client, wide = make_client(place.commune, service_slugs=[service.slug])
     assert client.get(f"{LIST}/{hidden.reference}", headers=bearer(wide)).status_code == 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from staff.inbox.builders import Place
+from submission_builders import Place
 
 from app import create_app
 from app.api import services

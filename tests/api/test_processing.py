@@ -9,7 +9,7 @@ from delivery.servers import SmtpRecorder
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from staff.inbox.builders import Place, make_submission
+from submission_builders import Place, make_submission
 
 from app.extensions import db
 from app.formspec import ServiceSpec

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from staff.inbox.builders import FAKE_PDF, Place, answers, make_submission, with_file
+from submission_builders import FAKE_PDF, Place, inbox_answers, make_submission, with_file
 
 from app.extensions import db
 from app.formspec import ServiceSpec, data_schema
@@ -124,7 +124,7 @@ def _digest(data: bytes) -> str:
 def test_fetch_gives_answers_files_hashes_and_links(
     client: FlaskClient, service: ServiceSpec, place: Place, token: str
 ) -> None:
-    submission = make_submission(service, place.commune, place.office, with_file(answers()))
+    submission = make_submission(service, place.commune, place.office, with_file(inbox_answers()))
     response = client.get(f"{LIST}/{submission.reference}", headers=bearer(token))
     assert response.status_code == 200
     assert response.headers["ETag"] == f'"{submission.version}"'
@@ -169,7 +169,7 @@ def test_missing_pdf_and_foreign_attachment_are_404(
     body = client.get(f"{LIST}/{without_pdf.reference}", headers=bearer(token)).json
     assert body["pdf"] is None
     assert client.get(f"{LIST}/{without_pdf.reference}/pdf", headers=bearer(token)).status_code == 404
-    other = make_submission(service, place.commune, place.office, with_file(answers()))
+    other = make_submission(service, place.commune, place.office, with_file(inbox_answers()))
     attachment_id = other.attachments[0].id
     response = client.get(
         f"{LIST}/{without_pdf.reference}/attachments/{attachment_id}", headers=bearer(token)
@@ -182,7 +182,7 @@ def test_every_read_is_audited_with_the_client_as_actor(
     client: FlaskClient, service: ServiceSpec, place: Place
 ) -> None:
     api_client, token = make_client(place.commune, name="Fachverfahren Hund")
-    submission = make_submission(service, place.commune, place.office, with_file(answers()))
+    submission = make_submission(service, place.commune, place.office, with_file(inbox_answers()))
     base = f"{LIST}/{submission.reference}"
     for url in (
         LIST,

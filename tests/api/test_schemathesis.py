@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from staff.inbox.builders import Place, answers, make_submission, with_file
+from submission_builders import Place, inbox_answers, make_submission, with_file
 
 from app.api.openapi import PATHS
 from app.formspec import ServiceSpec
@@ -39,7 +39,7 @@ SETTINGS = settings(
 @pytest.fixture
 def submission(service: ServiceSpec, place: Place) -> Submission:
     """A submission of the token's commune with a PDF and an attachment."""
-    return make_submission(service, place.commune, place.office, with_file(answers()))
+    return make_submission(service, place.commune, place.office, with_file(inbox_answers()))
 
 
 @pytest.fixture

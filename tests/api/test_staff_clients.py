@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from staff.builders import log_in, make_user
-from staff.inbox.builders import Place
+from submission_builders import Place
 
 from app.api.models import ApiClient
 from app.api.services import hash_token

@@ -13,6 +13,7 @@ from factories import make_commune, make_office
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
+from submission_builders import INFO, PROBE, Site, make_site, offer, serving, write_probe_forms
 
 from app.catalogue.services import (
     EXTENSION_KEY,
@@ -23,12 +24,11 @@ from app.catalogue.services import (
 )
 from app.extensions import db
 from app.formspec import Catalogue
-from catalogue.flow_builders import INFO, PROBE, Site, make_site, offer, serving, write_forms
 
 
 @pytest.fixture
 def catalogue(app: Flask, tmp_path: Path) -> Iterator[Catalogue]:
-    with serving(app, write_forms(tmp_path / "forms")) as served:
+    with serving(app, write_probe_forms(tmp_path / "forms")) as served:
         yield served
 
 
@@ -175,7 +175,7 @@ def test_offered_services_follow_the_communes_order_and_skip_unknown_definitions
 def test_a_broken_definition_is_logged_and_skipped_the_rest_serve(
     app: Flask, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    forms_dir = write_forms(tmp_path / "forms", {"catalogue/kaputt.yaml": "title: [kaputt\n"})
+    forms_dir = write_probe_forms(tmp_path / "forms", {"catalogue/kaputt.yaml": "title: [kaputt\n"})
     previous = app.extensions.get(EXTENSION_KEY)
     app.config["FORMS_DIR"], old_dir = str(forms_dir), app.config["FORMS_DIR"]
     try:

@@ -6,8 +6,8 @@ import pytest
 from delivery.conftest import delivery_settings, smtp_server, webhook_receiver  # noqa: F401
 from staff.builders import make_user
 from staff.conftest import _fast_hashing  # noqa: F401  (cheap argon2 parameters, as for the staff tests)
-from staff.inbox.builders import Place
 from staff.inbox.conftest import foreign, place, service  # noqa: F401
+from submission_builders import Place
 
 from app.staff.models import Role, User
 

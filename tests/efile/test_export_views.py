@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from staff.builders import log_in, make_user
-from staff.inbox.builders import Place, make_submission
+from submission_builders import Place, make_submission
 
 from app.extensions import db
 from app.formspec import ServiceSpec

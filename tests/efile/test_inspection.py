@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from staff.builders import log_in, make_user
-from staff.inbox.builders import FAKE_PDF, Place, answers, make_submission, with_file
+from submission_builders import FAKE_PDF, Place, inbox_answers, make_submission, with_file
 
 from app.efile.models import DocumentSource, InspectionAccess, InspectionGrant
 from app.extensions import db
@@ -48,7 +48,10 @@ def _grant(
 @pytest.fixture
 def submission(service: ServiceSpec, place: Place) -> Submission:
     return make_submission(
-        service, place.commune, place.office, with_file(answers(), b"<html>nachweis</html>", "Nachweis.html")
+        service,
+        place.commune,
+        place.office,
+        with_file(inbox_answers(), b"<html>nachweis</html>", "Nachweis.html"),
     )
 
 

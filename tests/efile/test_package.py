@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
-from staff.inbox.builders import FAKE_PDF, Place, answers, make_submission, with_file
+from submission_builders import FAKE_PDF, Place, inbox_answers, make_submission, with_file
 
 from app.efile import validation
 from app.efile.package import ExportRefused, build_package
@@ -30,7 +30,7 @@ def _texts(root: etree._Element, path: str) -> list[str]:
 def test_one_submission_with_attachment_validates_and_zip_holds_exactly_the_referenced_files(
     service: ServiceSpec, place: Place
 ) -> None:
-    values = with_file(answers(), b"%PDF-1.4 nachweis", "../../Ausweis (1).pdf")
+    values = with_file(inbox_answers(), b"%PDF-1.4 nachweis", "../../Ausweis (1).pdf")
     submission = make_submission(service, place.commune, place.office, values)
     package = build_package(place.commune, [submission])
     files = read_zip(package.zip_bytes())
@@ -91,7 +91,9 @@ def test_one_submission_with_attachment_validates_and_zip_holds_exactly_the_refe
 def test_selection_of_several_is_one_message_with_one_file_per_submission(
     service: ServiceSpec, place: Place
 ) -> None:
-    first = make_submission(service, place.commune, place.office, with_file(answers(), filename="Foto.png"))
+    first = make_submission(
+        service, place.commune, place.office, with_file(inbox_answers(), filename="Foto.png")
+    )
     second = make_submission(
         service, place.commune, place.other_office, submitted_at=datetime(2026, 7, 2, 22, 30, tzinfo=UTC)
     )
@@ -157,7 +159,7 @@ def test_schema_is_compiled_once_per_process() -> None:
 
 def test_a_missing_or_changed_stored_file_is_refused(service: ServiceSpec, place: Place) -> None:
     """The DMS keeps what it gets as the record: a file that no longer matches its hash stays out."""
-    changed = make_submission(service, place.commune, place.office, with_file(answers()))
+    changed = make_submission(service, place.commune, place.office, with_file(inbox_answers()))
     path = blob_store().path(changed.attachments[0].storage_key or "")
     path.chmod(0o644)
     path.write_bytes(b"changed on disk")
@@ -175,8 +177,12 @@ def test_a_missing_or_changed_stored_file_is_refused(service: ServiceSpec, place
 def test_attachments_of_the_same_name_get_unique_names_in_the_package(
     service: ServiceSpec, place: Place
 ) -> None:
-    first = make_submission(service, place.commune, place.office, with_file(answers(), filename="Scan.png"))
-    second = make_submission(service, place.commune, place.office, with_file(answers(), filename="Scan.png"))
+    first = make_submission(
+        service, place.commune, place.office, with_file(inbox_answers(), filename="Scan.png")
+    )
+    second = make_submission(
+        service, place.commune, place.office, with_file(inbox_answers(), filename="Scan.png")
+    )
     package = build_package(place.commune, [first, second])
     names = [item.name for item in package.files]
     assert len(names) == len(set(names)) == 6

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import func, select
-from staff.inbox.builders import Place, make_submission
+from submission_builders import Place, make_submission
 
 from app.efile import inspection
 from app.efile.models import InspectionAccess, InspectionDocument, InspectionGrant

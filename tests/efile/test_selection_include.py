@@ -9,7 +9,7 @@ import pytest
 from flask import Flask, render_template_string, session
 from flask.testing import FlaskClient
 from staff.builders import log_in
-from staff.inbox.builders import Place, make_submission
+from submission_builders import Place, make_submission
 
 from app.formspec import ServiceSpec
 from app.staff.models import User

@@ -27,18 +27,18 @@ import requests
 from delivery.servers import SmtpRecorder, free_port, wait_until
 from flask import Flask
 from sqlalchemy import func, select
-
-from app.delivery.models import OPEN_STATES, Delivery
-from app.extensions import db
-from app.submissions.models import Submission
-from submissions.submit_builders import (
+from submission_builders import (
     SERVICE_SLUG,
     Setting,
     offer_service,
     png_bytes,
-    serving_catalogue,
-    write_forms,
+    serving_service,
+    write_test_form,
 )
+
+from app.delivery.models import OPEN_STATES, Delivery
+from app.extensions import db
+from app.submissions.models import Submission
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = 200
@@ -94,7 +94,7 @@ def smtp() -> Iterator[SmtpRecorder]:
 
 @pytest.fixture
 def setting(app: Flask, tmp_path: Path, postgresql: None) -> Iterator[Setting]:
-    with serving_catalogue(app, write_forms(tmp_path / "forms")) as service:
+    with serving_service(app, write_test_form(tmp_path / "forms")) as service:
         yield offer_service(service)
 
 

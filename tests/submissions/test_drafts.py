@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalogue.flow_builders import PROBE, png_bytes, serving, write_forms
 from factories import make_commune, make_office
 from flask import Flask
 from sqlalchemy import select
+from submission_builders import PROBE, png_bytes, serving, write_probe_forms
 
 from app.extensions import db
 from app.formspec import Catalogue, ServiceSpec
@@ -32,7 +32,7 @@ from app.timeutil import utcnow
 
 @pytest.fixture
 def catalogue(app: Flask, tmp_path: Path) -> Iterator[Catalogue]:
-    with serving(app, write_forms(tmp_path / "forms")) as served:
+    with serving(app, write_probe_forms(tmp_path / "forms")) as served:
         yield served
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalogue.flow_builders import PROBE, Site, make_site, png_bytes, serving, upload, write_forms
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from submission_builders import PROBE, Site, make_site, png_bytes, serving, upload, write_probe_forms
 from werkzeug.test import TestResponse
 
 from app.extensions import db
@@ -26,7 +26,7 @@ PERSON = {"name": "Erika Mustermann", "email": "erika@example.org", "rolle": "pr
 
 @pytest.fixture
 def catalogue(app: Flask, tmp_path: Path) -> Iterator[Catalogue]:
-    with serving(app, write_forms(tmp_path / "forms")) as served:
+    with serving(app, write_probe_forms(tmp_path / "forms")) as served:
         yield served
 
 

@@ -12,10 +12,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from catalogue.flow_builders import PROBE, PROBE_YAML, Site, make_site, serving, write_forms
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from submission_builders import PROBE, PROBE_YAML, Site, make_site, serving, write_probe_forms
 from werkzeug.test import TestResponse
 
 from app import create_app
@@ -30,7 +30,7 @@ PERSON = {"name": "Erika Mustermann", "email": "erika@example.org", "rolle": "pr
 
 @pytest.fixture
 def forms_dir(tmp_path: Path) -> Path:
-    return write_forms(tmp_path / "forms")
+    return write_probe_forms(tmp_path / "forms")
 
 
 @pytest.fixture
@@ -181,7 +181,7 @@ def test_a_changed_form_sends_the_citizen_through_the_steps_again(
         "            - name: telefon\n              type: phone\n              label: Telefon\n"
         "            - name: rolle\n",
     )
-    new_dir = write_forms(tmp_path / "forms-v2", {f"catalogue/{PROBE}.yaml": changed})
+    new_dir = write_probe_forms(tmp_path / "forms-v2", {f"catalogue/{PROBE}.yaml": changed})
     with serving(app, new_dir) as catalogue:
         assert location(client.get(url(site, "/check"))).endswith("/apply/person")
         draft = only_draft()

@@ -12,11 +12,11 @@ import io
 from typing import Any
 
 import pytest
-from catalogue.flow_builders import offer
 from factories import make_commune, make_office
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from submission_builders import offer
 
 from app.catalogue.services import get_catalogue
 from app.config import PROJECT_ROOT

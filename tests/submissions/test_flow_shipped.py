@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from catalogue.flow_builders import png_bytes
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from submission_builders import png_bytes
 
 from app.catalogue import demo as catalogue_demo
 from app.catalogue.services import OfferedService, offered_services

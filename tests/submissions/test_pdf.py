@@ -16,6 +16,15 @@ import pikepdf
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
+from submission_builders import (
+    POLISH,
+    SORBIAN,
+    Setting,
+    make_draft,
+    offer_service,
+    serving_service,
+    write_test_form,
+)
 
 import app.submissions.pdf as submission_pdf
 from app.delivery.models import Delivery, DeliveryState
@@ -28,20 +37,11 @@ from app.submissions.models import EventKind, Submission
 from app.submissions.pdf import render_pending_pdfs
 from app.submissions.services import submit_draft
 from app.timeutil import utcnow
-from submissions.submit_builders import (
-    POLISH,
-    SORBIAN,
-    Setting,
-    make_draft,
-    offer_service,
-    serving_catalogue,
-    write_forms,
-)
 
 
 @pytest.fixture
 def setting(app: Flask, tmp_path: Path) -> Iterator[Setting]:
-    with serving_catalogue(app, write_forms(tmp_path / "forms")) as service:
+    with serving_service(app, write_test_form(tmp_path / "forms")) as service:
         yield offer_service(service)
 
 
@@ -147,7 +147,7 @@ def test_old_submission_renders_from_its_kept_definition_after_the_form_changed(
     source = changed.read_text(encoding="utf-8")
     changed.write_text(source.replace("Anmerkung", "Bemerkung"), encoding="utf-8")
 
-    with serving_catalogue(app, tmp_path / "forms") as new_service:
+    with serving_service(app, tmp_path / "forms") as new_service:
         assert new_service.version != setting.service.version
         assert render_pending_pdfs(retry_failed_after=timedelta(0)) == 1
 

@@ -11,6 +11,7 @@ from factories import make_commune
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from submission_builders import Setting, make_draft, offer_service, serving_service, write_test_form
 
 from app import create_app
 from app.catalogue.services import EXTENSION_KEY
@@ -21,18 +22,11 @@ from app.submissions.models import EventKind, Submission, SubmissionEvent
 from app.submissions.services import submit_draft
 from app.submissions.status import content_disposition
 from app.timeutil import utcnow
-from submissions.submit_builders import (
-    Setting,
-    make_draft,
-    offer_service,
-    serving_catalogue,
-    write_forms,
-)
 
 
 @pytest.fixture
 def setting(app: Flask, tmp_path: Path) -> Iterator[Setting]:
-    with serving_catalogue(app, write_forms(tmp_path / "forms")) as service:
+    with serving_service(app, write_test_form(tmp_path / "forms")) as service:
         yield offer_service(service)
 
 

@@ -15,6 +15,15 @@ from factories import make_commune
 from flask import Flask
 from flask_babel import force_locale, format_datetime
 from sqlalchemy import func, select
+from submission_builders import (
+    Setting,
+    blob_count,
+    complete_answers,
+    make_draft,
+    offer_service,
+    serving_service,
+    write_test_form,
+)
 
 import app.delivery.services as delivery_services
 from app.delivery.models import Delivery, DeliveryChannel, DeliveryState
@@ -37,20 +46,11 @@ from app.submissions.services import (
     submitter_of,
 )
 from app.timeutil import to_berlin, utcnow
-from submissions.submit_builders import (
-    Setting,
-    blob_count,
-    complete_answers,
-    make_draft,
-    offer_service,
-    serving_catalogue,
-    write_forms,
-)
 
 
 @pytest.fixture
 def setting(app: Flask, tmp_path: Path) -> Iterator[Setting]:
-    with serving_catalogue(app, write_forms(tmp_path / "forms")) as service:
+    with serving_service(app, write_test_form(tmp_path / "forms")) as service:
         yield offer_service(service, webhook_url="http://127.0.0.1:9/hook", webhook_secret="s3cret")
 
 

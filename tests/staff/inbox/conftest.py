@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from delivery.conftest import delivery_settings, smtp_server, webhook_receiver  # noqa: F401
 from flask import Flask
+from submission_builders import Place, inbox_service, make_place
 
 from app.formspec import ServiceSpec
-
-from .builders import Place, inbox_service, make_place
 
 
 @pytest.fixture

@@ -12,6 +12,15 @@ from delivery.servers import SmtpRecorder
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from submission_builders import (
+    FAKE_PDF,
+    INBOX_FORM_YAML,
+    Place,
+    inbox_answers,
+    inbox_service,
+    make_submission,
+    with_file,
+)
 
 from app.delivery.models import Delivery, DeliveryState
 from app.delivery.services import enqueue_deliveries
@@ -20,8 +29,6 @@ from app.formspec import ServiceSpec, summarise
 from app.staff.models import AuditAction, AuditEntry, Role, User
 from app.submissions.models import EventKind, Submission, SubmissionEvent
 from staff.builders import log_in, make_user
-
-from .builders import FAKE_PDF, FORM_YAML, Place, answers, inbox_service, make_submission, with_file
 
 PNG = b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script>"
 
@@ -65,7 +72,7 @@ def test_detail_renders_old_submissions_with_the_form_they_were_filled_against(
     client: FlaskClient, app: Flask, service: ServiceSpec, place: Place, clerk: User, tmp_path: Path
 ) -> None:
     submission = make_submission(service, place.commune, place.office)
-    changed = FORM_YAML.replace("label: Anzahl der Hunde", "label: Wie viele Hunde halten Sie?")
+    changed = INBOX_FORM_YAML.replace("label: Anzahl der Hunde", "label: Wie viele Hunde halten Sie?")
     with inbox_service(app, tmp_path / "newer", changed) as newer:
         assert newer.version != service.version
         log_in(client, clerk)
@@ -75,7 +82,7 @@ def test_detail_renders_old_submissions_with_the_form_they_were_filled_against(
 
 def test_answers_are_escaped(client: FlaskClient, service: ServiceSpec, place: Place, clerk: User) -> None:
     submission = make_submission(
-        service, place.commune, place.office, answers(bemerkung="<script>alert('x')</script>")
+        service, place.commune, place.office, inbox_answers(bemerkung="<script>alert('x')</script>")
     )
     log_in(client, clerk)
     page = client.get(_url(submission)).text
@@ -86,7 +93,7 @@ def test_pdf_data_json_and_attachments_download_as_attachments_and_are_audited(
     client: FlaskClient, service: ServiceSpec, place: Place, clerk: User
 ) -> None:
     submission = make_submission(
-        service, place.commune, place.office, with_file(answers(), PNG, "Bild für Jürgen.png")
+        service, place.commune, place.office, with_file(inbox_answers(), PNG, "Bild für Jürgen.png")
     )
     attachment = submission.attachments[0]
     log_in(client, clerk)
@@ -114,8 +121,8 @@ def test_pdf_data_json_and_attachments_download_as_attachments_and_are_audited(
 def test_an_attachment_of_another_submission_is_404(
     client: FlaskClient, service: ServiceSpec, place: Place, clerk: User
 ) -> None:
-    first = make_submission(service, place.commune, place.office, with_file(answers()))
-    second = make_submission(service, place.commune, place.office, with_file(answers()))
+    first = make_submission(service, place.commune, place.office, with_file(inbox_answers()))
+    second = make_submission(service, place.commune, place.office, with_file(inbox_answers()))
     log_in(client, clerk)
     assert client.get(_url(first, f"/attachments/{second.attachments[0].id}")).status_code == 404
     assert client.get(_url(first, "/attachments/999999")).status_code == 404

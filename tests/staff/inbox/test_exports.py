@@ -15,6 +15,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import select
+from submission_builders import (
+    FAKE_PDF,
+    INBOX_FORM_YAML,
+    Place,
+    inbox_answers,
+    inbox_service,
+    make_submission,
+    with_file,
+)
 
 from app.extensions import db
 from app.formspec import ServiceSpec
@@ -22,8 +31,6 @@ from app.staff.inbox.exports import safe_cell
 from app.staff.models import AuditAction, AuditEntry, Role, User
 from app.submissions.models import SubmissionStatus
 from staff.builders import log_in, make_user
-
-from .builders import FAKE_PDF, FORM_YAML, Place, answers, inbox_service, make_submission, with_file
 
 HEADER = [
     "Aktenzeichen",
@@ -56,7 +63,10 @@ def test_zip_holds_pdf_data_attachments_and_metadata_with_every_sha256(
     client: FlaskClient, service: ServiceSpec, place: Place, clerk: User
 ) -> None:
     submission = make_submission(
-        service, place.commune, place.office, with_file(answers(), b"%PDF-1.4 nachweis", "../../Ausweis.pdf")
+        service,
+        place.commune,
+        place.office,
+        with_file(inbox_answers(), b"%PDF-1.4 nachweis", "../../Ausweis.pdf"),
     )
     log_in(client, clerk)
     response = client.get(f"/staff/{place.commune.slug}/submissions/{submission.reference}/export.zip")
@@ -97,14 +107,14 @@ def test_csv_opens_in_german_excel_bom_semicolons_crlf_one_column_per_field(
         service,
         place.commune,
         place.office,
-        with_file(answers(), filename="Foto.png"),
+        with_file(inbox_answers(), filename="Foto.png"),
         submitted_at=datetime(2026, 7, 1, 22, 15, tzinfo=UTC),
     )
     second = make_submission(
         service,
         place.commune,
         place.office,
-        answers(name='Jürgen; "Groß"', email=None, farben=None, bemerkung="Zeile 1\nZeile 2"),
+        inbox_answers(name='Jürgen; "Groß"', email=None, farben=None, bemerkung="Zeile 1\nZeile 2"),
         status=SubmissionStatus.IN_PROGRESS,
         submitted_at=datetime(2026, 7, 2, 8, 0, tzinfo=UTC),
     )
@@ -152,7 +162,7 @@ def test_cells_that_excel_would_run_as_formulas_are_defused_in_csv_and_xlsx(
 ) -> None:
     evil = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\t=1"]
     for text in evil:
-        make_submission(service, place.commune, place.office, answers(name=text, bemerkung=text))
+        make_submission(service, place.commune, place.office, inbox_answers(name=text, bemerkung=text))
     log_in(client, clerk)
     _, rows = _csv(client, f"/staff/{place.commune.slug}/inbox/export.csv?service=inboxtest")
     assert sorted(row[3] for row in rows[1:]) == sorted("'" + text for text in evil)
@@ -203,13 +213,13 @@ def test_columns_of_older_form_versions_follow_the_newest_form_s(
     client: FlaskClient, app: Flask, service: ServiceSpec, place: Place, clerk: User, tmp_path: Path
 ) -> None:
     old = make_submission(service, place.commune, place.office)
-    newer_yaml = FORM_YAML.replace(
+    newer_yaml = INBOX_FORM_YAML.replace(
         "            - name: bemerkung\n",
         "            - name: rasse\n              type: text\n              label: Rasse\n"
         "            - name: bemerkung\n",
     )
     with inbox_service(app, tmp_path / "newer", newer_yaml) as newer:
-        new = make_submission(newer, place.commune, place.office, answers(rasse="Dackel"))
+        new = make_submission(newer, place.commune, place.office, inbox_answers(rasse="Dackel"))
         log_in(client, clerk)
         _, rows = _csv(client, f"/staff/{place.commune.slug}/inbox/export.csv?service=inboxtest")
     assert rows[0][11] == "Rasse" and len(rows[0]) == len(HEADER) + 1

@@ -7,14 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from submission_builders import Place, inbox_answers, make_submission
 
 from app.formspec import ServiceSpec
 from app.staff.inbox.services import InboxFilter, SortOrder, inbox_page, status_counts
 from app.staff.models import Role
 from app.submissions.models import SubmissionStatus
 from staff.builders import log_in, make_user
-
-from .builders import Place, answers, make_submission
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -143,7 +142,7 @@ def test_full_text_search_finds_reference_name_email_and_answers(service: Servic
         service,
         place.commune,
         place.office,
-        answers(name="Jürgen Groß", email="j.gross@beispiel.de", bemerkung="Dackel namens Waldemar"),
+        inbox_answers(name="Jürgen Groß", email="j.gross@beispiel.de", bemerkung="Dackel namens Waldemar"),
     )
 
     def found(query: str) -> set[str]:
@@ -166,7 +165,7 @@ def test_search_through_the_page_and_a_query_of_syntax_only_shows_everything(
 ) -> None:
     clerk = make_user(Role.CLERK, commune=place.commune, offices=[place.office])
     first = make_submission(service, place.commune, place.office)
-    second = make_submission(service, place.commune, place.office, answers(name="Zofia Nowak"))
+    second = make_submission(service, place.commune, place.office, inbox_answers(name="Zofia Nowak"))
     log_in(client, clerk)
     base = f"/staff/{place.commune.slug}/inbox"
     assert _references(client, base + "?q=nowak") == [second.reference]
@@ -256,7 +255,7 @@ def test_counts_by_status_ignore_the_status_filter_but_keep_the_others(
     for status in (SubmissionStatus.RECEIVED, SubmissionStatus.RECEIVED, SubmissionStatus.COMPLETED):
         make_submission(service, place.commune, place.office, status=status)
     make_submission(service, place.commune, place.other_office)  # not the clerk's
-    make_submission(service, place.commune, place.office, answers(name="Zofia Nowak"))
+    make_submission(service, place.commune, place.office, inbox_answers(name="Zofia Nowak"))
     counts = status_counts(clerk, place.commune, InboxFilter(status=SubmissionStatus.COMPLETED))
     assert counts[SubmissionStatus.RECEIVED] == 3 and counts[SubmissionStatus.COMPLETED] == 1
     assert counts[SubmissionStatus.WAITING] == 0

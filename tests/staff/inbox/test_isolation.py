@@ -10,6 +10,7 @@ from delivery.builders import Channels
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from submission_builders import Place, inbox_answers, make_submission, with_file
 from werkzeug.routing import Rule
 
 from app.delivery.services import enqueue_deliveries
@@ -18,8 +19,6 @@ from app.formspec import ServiceSpec
 from app.staff.models import AuditAction, AuditEntry, Role, User
 from app.submissions.models import Submission, SubmissionEvent
 from staff.builders import log_in, make_user
-
-from .builders import Place, answers, make_submission, with_file
 
 
 @dataclass
@@ -39,7 +38,7 @@ def _target(service: ServiceSpec, place: Place, *, other_office: bool) -> Target
         service,
         place.commune,
         office,
-        with_file(answers(name="Geheime Gisela", email="gisela@geheim.example")),
+        with_file(inbox_answers(name="Geheime Gisela", email="gisela@geheim.example")),
     )
     (delivery,) = enqueue_deliveries(submission, Channels(email_to="amt@example.org"), office)
     db.session.commit()

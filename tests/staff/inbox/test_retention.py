@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import func, select
+from submission_builders import Place, inbox_answers, make_submission, with_file
 
 from app.catalogue.models import CommuneService
 from app.extensions import db
@@ -19,8 +20,6 @@ from app.submissions.drafts import create_draft
 from app.submissions.models import Draft, EventKind, Submission, SubmissionEvent, SubmissionStatus
 from app.timeutil import utcnow
 
-from .builders import Place, answers, make_submission, with_file
-
 S = SubmissionStatus
 
 
@@ -31,7 +30,7 @@ def _closed(
         service,
         place.commune,
         place.office,
-        kwargs.pop("values", None) or with_file(answers()),  # type: ignore[arg-type]
+        kwargs.pop("values", None) or with_file(inbox_answers()),  # type: ignore[arg-type]
         status=status,
         completed_at=utcnow() - timedelta(days=days_ago),
         pdf=b"%PDF-1.7 " + os.urandom(8),
@@ -123,7 +122,7 @@ def test_a_second_run_does_nothing(service: ServiceSpec, place: Place) -> None:
 
 
 def test_a_file_another_submission_still_uses_is_kept(service: ServiceSpec, place: Place) -> None:
-    shared = with_file(answers(), b"%PDF-1.4 derselbe Nachweis", "gemeinsam.pdf")
+    shared = with_file(inbox_answers(), b"%PDF-1.4 derselbe Nachweis", "gemeinsam.pdf")
     due = _closed(service, place, days_ago=31, values=shared)
     keeps = make_submission(service, place.commune, place.office, dict(shared))
     key = due.attachments[0].storage_key

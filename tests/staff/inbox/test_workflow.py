@@ -11,6 +11,7 @@ from delivery.servers import SmtpRecorder, wait_until
 from flask import Config, Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
+from submission_builders import Place, make_submission
 
 from app.extensions import db
 from app.formspec import ServiceSpec
@@ -21,8 +22,6 @@ from app.staff.inbox.services import TRANSITIONS, StaleSubmission, WorkflowError
 from app.staff.models import AuditAction, AuditEntry, Role, User
 from app.submissions.models import EventKind, Submission, SubmissionEvent, SubmissionStatus
 from staff.builders import log_in, make_user
-
-from .builders import Place, make_submission
 
 S = SubmissionStatus
 
