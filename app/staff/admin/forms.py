@@ -8,6 +8,7 @@ whose :class:`~app.staff.admin.services.AdminError` names the field to mark.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -56,6 +57,36 @@ def _strip(value: str | None) -> str | None:
 STRIP = [_strip]
 
 
+# The contact details of communes and offices, asked for alike on several screens. Each call
+# makes a new field, so a form lists them where it calls for them.
+
+
+def _official_name_field(**options: Any) -> StringField:
+    return StringField(
+        _l("Amtlicher Name"),
+        filters=STRIP,
+        validators=[DataRequired(_l("Bitte geben Sie den amtlichen Namen an.")), Length(max=200)],
+        **options,
+    )
+
+
+def _address_fields() -> tuple[StringField, StringField, StringField]:
+    """Street and house number, postal code, town."""
+    return (
+        StringField(_l("Straße und Hausnummer"), filters=STRIP, validators=[Length(max=200)]),
+        StringField(_l("Postleitzahl"), filters=STRIP, validators=[Length(max=10)]),
+        StringField(_l("Ort"), filters=STRIP, validators=[Length(max=120)]),
+    )
+
+
+def _phone_field() -> StringField:
+    return StringField(_l("Telefon"), filters=STRIP, validators=[Length(max=60)])
+
+
+def _email_field() -> EmailField:
+    return EmailField(_l("E-Mail-Adresse"), filters=STRIP, validators=[Length(max=254)])
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
@@ -67,17 +98,12 @@ class SwitchForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    official_name = StringField(
-        _l("Amtlicher Name"),
+    official_name = _official_name_field(
         description=_l("So steht die Kommune in Bescheiden und im Impressum, z. B. „Stadt Werneuchen“."),
-        filters=STRIP,
-        validators=[DataRequired(_l("Bitte geben Sie den amtlichen Namen an.")), Length(max=200)],
     )
-    street = StringField(_l("Straße und Hausnummer"), filters=STRIP, validators=[Length(max=200)])
-    postal_code = StringField(_l("Postleitzahl"), filters=STRIP, validators=[Length(max=10)])
-    town = StringField(_l("Ort"), filters=STRIP, validators=[Length(max=120)])
-    phone = StringField(_l("Telefon"), filters=STRIP, validators=[Length(max=60)])
-    email = EmailField(_l("E-Mail-Adresse"), filters=STRIP, validators=[Length(max=254)])
+    street, postal_code, town = _address_fields()
+    phone = _phone_field()
+    email = _email_field()
     website = StringField(_l("Website"), filters=STRIP, validators=[Length(max=254)])
     opening_hours = TextAreaField(
         _l("Öffnungszeiten des Rathauses"),
@@ -129,8 +155,8 @@ class OfficeForm(FlaskForm):
             *(SelectChoice(kind, OFFICE_KIND_LABELS.get(kind, kind)) for kind in OFFICE_KINDS),
         ],
     )
-    email = EmailField(_l("E-Mail-Adresse"), filters=STRIP, validators=[Length(max=254)])
-    phone = StringField(_l("Telefon"), filters=STRIP, validators=[Length(max=60)])
+    email = _email_field()
+    phone = _phone_field()
     room = StringField(_l("Raum"), filters=STRIP, validators=[Length(max=120)])
     opening_hours = TextAreaField(_l("Öffnungszeiten"), validators=[Length(max=4000)])
     active = BooleanField(_l("Fachamt ist aktiv"), default=True)
@@ -268,22 +294,16 @@ class CommuneForm(FlaskForm):
         filters=STRIP,
         validators=[DataRequired(_l("Bitte geben Sie den Namen der Kommune an.")), Length(max=120)],
     )
-    official_name = StringField(
-        _l("Amtlicher Name"),
-        filters=STRIP,
-        validators=[DataRequired(_l("Bitte geben Sie den amtlichen Namen an.")), Length(max=200)],
-    )
+    official_name = _official_name_field()
     short_code = StringField(
         _l("Kürzel für Vorgangsnummern"),
         description=_l("2 bis 6 Großbuchstaben, z. B. WER."),
         filters=[_strip, lambda v: v.upper() if isinstance(v, str) else v],
         validators=[DataRequired(_l("Bitte geben Sie das Kürzel an.")), Length(max=6)],
     )
-    street = StringField(_l("Straße und Hausnummer"), filters=STRIP, validators=[Length(max=200)])
-    postal_code = StringField(_l("Postleitzahl"), filters=STRIP, validators=[Length(max=10)])
-    town = StringField(_l("Ort"), filters=STRIP, validators=[Length(max=120)])
-    email = EmailField(_l("E-Mail-Adresse"), filters=STRIP, validators=[Length(max=254)])
-    phone = StringField(_l("Telefon"), filters=STRIP, validators=[Length(max=60)])
+    street, postal_code, town = _address_fields()
+    email = _email_field()
+    phone = _phone_field()
 
 
 class NewCommuneForm(CommuneForm):

@@ -64,6 +64,34 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[An
     return {key: [before[key], after[key]] for key in before if before[key] != after[key]}
 
 
+def _assign(target: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set ``values`` on ``target`` and flush; returns what changed (name → [before, after])."""
+    before = {key: getattr(target, key) for key in values}
+    for key, value in values.items():
+        setattr(target, key, value)
+    db.session.flush()
+    return _changes(before, {key: getattr(target, key) for key in values})
+
+
+def _check_email(value: str, field: str) -> None:
+    if value and not accounts.EMAIL_PATTERN.match(value):
+        raise AdminError(_("Bitte geben Sie eine gültige E-Mail-Adresse an."), field)
+
+
+def _record_commune(
+    action: AuditAction, commune: Commune, details: dict[str, Any], *, origin: Origin
+) -> None:
+    """Audit ``action`` on the commune itself."""
+    record(
+        action,
+        origin=origin,
+        commune_id=commune.id,
+        object_type="commune",
+        object_id=commune.slug,
+        details=details,
+    )
+
+
 # -- the commune's profile ---------------------------------------------------------------
 
 #: The profile fields a commune admin edits, as they are stored on :class:`Commune`.
@@ -117,9 +145,7 @@ def update_profile(commune: Commune, values: dict[str, Any], *, origin: Origin) 
     values = dict(values)
     if not str(values.get("official_name", "")).strip():
         raise AdminError(_("Bitte geben Sie den amtlichen Namen an."), "official_name")
-    email = str(values.get("email", "")).strip()
-    if email and not accounts.EMAIL_PATTERN.match(email):
-        raise AdminError(_("Bitte geben Sie eine gültige E-Mail-Adresse an."), "email")
+    _check_email(str(values.get("email", "")).strip(), "email")
     website = str(values.get("website", "")).strip()
     if website and (urlsplit(website).scheme not in ("http", "https") or not urlsplit(website).netloc):
         raise AdminError(
@@ -132,21 +158,9 @@ def update_profile(commune: Commune, values: dict[str, Any], *, origin: Origin) 
         raise AdminError(str(exc), "brand_colour") from exc
     if isinstance(values.get("leitweg_ids"), str):
         values["leitweg_ids"] = parse_leitweg_ids(values["leitweg_ids"])
-    before = {key: getattr(commune, key) for key in PROFILE_FIELDS}
-    for key in PROFILE_FIELDS:
-        value = values[key]
-        setattr(commune, key, value.strip() if isinstance(value, str) else value)
-    db.session.flush()
-    changes = _changes(before, {key: getattr(commune, key) for key in PROFILE_FIELDS})
+    changes = _assign(commune, _stripped(values, PROFILE_FIELDS))
     if changes:
-        record(
-            AuditAction.COMMUNE_CHANGED,
-            origin=origin,
-            commune_id=commune.id,
-            object_type="commune",
-            object_id=commune.slug,
-            details={"changes": changes},
-        )
+        _record_commune(AuditAction.COMMUNE_CHANGED, commune, {"changes": changes}, origin=origin)
     return changes
 
 
@@ -161,13 +175,11 @@ def set_coat_of_arms(commune: Commune, data: bytes, *, origin: Origin) -> None:
     commune.coat_of_arms_key = stored.key
     commune.coat_of_arms_type = image.media_type
     db.session.flush()
-    record(
+    _record_commune(
         AuditAction.COMMUNE_CHANGED,
+        commune,
+        {"coat_of_arms": [previous, stored.key], "size": [image.width, image.height]},
         origin=origin,
-        commune_id=commune.id,
-        object_type="commune",
-        object_id=commune.slug,
-        details={"coat_of_arms": [previous, stored.key], "size": [image.width, image.height]},
     )
 
 
@@ -179,14 +191,7 @@ def remove_coat_of_arms(commune: Commune, *, origin: Origin) -> None:
     commune.coat_of_arms_key = None
     commune.coat_of_arms_type = None
     db.session.flush()
-    record(
-        AuditAction.COMMUNE_CHANGED,
-        origin=origin,
-        commune_id=commune.id,
-        object_type="commune",
-        object_id=commune.slug,
-        details={"coat_of_arms": [previous, None]},
-    )
+    _record_commune(AuditAction.COMMUNE_CHANGED, commune, {"coat_of_arms": [previous, None]}, origin=origin)
 
 
 # -- offices -----------------------------------------------------------------------------
@@ -211,13 +216,7 @@ def _check_office(commune: Commune, values: dict[str, Any], existing: Office | N
         raise AdminError(_("Die Kommune hat schon ein Fachamt mit dem Kürzel „%(slug)s“.", slug=slug), "slug")
     if values["kind"] and values["kind"] not in OFFICE_KINDS:
         raise AdminError(_("Bitte wählen Sie eine Amtsart aus der Liste."), "kind")
-    email = str(values["email"])
-    if email and not accounts.EMAIL_PATTERN.match(email):
-        raise AdminError(_("Bitte geben Sie eine gültige E-Mail-Adresse an."), "email")
-
-
-def _office_state(office: Office) -> dict[str, Any]:
-    return {key: getattr(office, key) for key in OFFICE_FIELDS}
+    _check_email(str(values["email"]), "email")
 
 
 def create_office(commune: Commune, values: dict[str, Any], *, origin: Origin) -> Office:
@@ -242,11 +241,7 @@ def update_office(office: Office, values: dict[str, Any], *, origin: Origin) -> 
     """Change an office; returns what changed."""
     values = _stripped(values, OFFICE_FIELDS)
     _check_office(office.commune, values, office)
-    before = _office_state(office)
-    for key, value in values.items():
-        setattr(office, key, value)
-    db.session.flush()
-    changes = _changes(before, _office_state(office))
+    changes = _assign(office, values)
     if changes:
         record(
             AuditAction.OFFICE_CHANGED,
@@ -569,8 +564,7 @@ def configure_service(
                 ),
                 "email_to",
             )
-    if settings.email_to and not accounts.EMAIL_PATTERN.match(settings.email_to):
-        raise AdminError(_("Bitte geben Sie eine gültige E-Mail-Adresse an."), "email_to")
+    _check_email(settings.email_to, "email_to")
     if webhook_url and not secret:
         raise AdminError(_("Für den Webhook ist ein Schlüssel zum Signieren nötig."), "webhook_secret")
     if settings.retention_days is not None and not 1 <= settings.retention_days <= 3650:
@@ -635,8 +629,7 @@ def _check_commune(values: dict[str, Any], existing: Commune | None) -> None:
             _("Das Kürzel %(code)s hat schon %(name)s.", code=values["short_code"], name=clash.name),
             "short_code",
         )
-    if values["email"] and not accounts.EMAIL_PATTERN.match(values["email"]):
-        raise AdminError(_("Bitte geben Sie eine gültige E-Mail-Adresse an."), "email")
+    _check_email(values["email"], "email")
 
 
 def create_commune(
@@ -672,13 +665,11 @@ def create_commune(
     commune = Commune(slug=slug, active=True, leitweg_ids=[], **values)
     db.session.add(commune)
     db.session.flush()
-    record(
+    _record_commune(
         AuditAction.COMMUNE_CREATED,
+        commune,
+        {"name": commune.name, "short_code": commune.short_code},
         origin=origin,
-        commune_id=commune.id,
-        object_type="commune",
-        object_id=commune.slug,
-        details={"name": commune.name, "short_code": commune.short_code},
     )
     ensure_required_pages(commune)
     invite_user(
@@ -696,20 +687,9 @@ def update_commune(commune: Commune, values: dict[str, Any], *, origin: Origin) 
     """Change a commune's name, official name, short code and contact (the slug stays)."""
     values = {key: str(values[key]).strip() for key in COMMUNE_FIELDS}
     _check_commune(values, commune)
-    before = {key: getattr(commune, key) for key in COMMUNE_FIELDS}
-    for key, value in values.items():
-        setattr(commune, key, value)
-    db.session.flush()
-    changes = _changes(before, values)
+    changes = _assign(commune, values)
     if changes:
-        record(
-            AuditAction.COMMUNE_CHANGED,
-            origin=origin,
-            commune_id=commune.id,
-            object_type="commune",
-            object_id=commune.slug,
-            details={"changes": changes},
-        )
+        _record_commune(AuditAction.COMMUNE_CHANGED, commune, {"changes": changes}, origin=origin)
     return changes
 
 
@@ -730,14 +710,7 @@ def set_commune_active(commune: Commune, active: bool, *, origin: Origin) -> Non
             .execution_options(synchronize_session="fetch")
         )
     db.session.flush()
-    record(
-        AuditAction.COMMUNE_CHANGED,
-        origin=origin,
-        commune_id=commune.id,
-        object_type="commune",
-        object_id=commune.slug,
-        details={"active": [not active, active]},
-    )
+    _record_commune(AuditAction.COMMUNE_CHANGED, commune, {"active": [not active, active]}, origin=origin)
 
 
 def staff_blocked(user: User | None) -> bool:

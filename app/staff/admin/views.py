@@ -372,8 +372,13 @@ def _service_form(
     return form
 
 
-def _portal_hosts() -> list[str]:
-    return [request.host, current_app.config.get("PUBLIC_BASE_URL", "")]
+def _checked_webhook_url(url: str) -> str:
+    """``url`` if the portal may deliver to it (see :func:`check_target_url`); raises WebhookUrlError."""
+    return check_target_url(
+        url,
+        portal_hosts=[request.host, current_app.config.get("PUBLIC_BASE_URL", "")],
+        production=current_app.config.get("PORTAL_ENV") == "production",
+    )
 
 
 @bp.route("/services/<service>", methods=["GET", "POST"])
@@ -388,11 +393,7 @@ def service(commune: str, service: str) -> Response | str:
             url = form.webhook_url.data or ""
             if url:
                 try:
-                    url = check_target_url(
-                        url,
-                        portal_hosts=_portal_hosts(),
-                        production=current_app.config.get("PORTAL_ENV") == "production",
-                    )
+                    url = _checked_webhook_url(url)
                 except WebhookUrlError as exc:
                     raise AdminError(str(exc), "webhook_url") from exc
             office_id = form.office.data or 0
@@ -450,11 +451,7 @@ def test_delivery(commune: str, service: str) -> Response | str:
         flash(_("Bitte speichern Sie zuerst eine Webhook-Adresse und einen Schlüssel."), "error")
         return redirect(url_for("staff_admin.service", commune=scope.slug, service=spec.slug))
     try:
-        url = check_target_url(
-            choice.webhook_url,
-            portal_hosts=_portal_hosts(),
-            production=current_app.config.get("PORTAL_ENV") == "production",
-        )
+        url = _checked_webhook_url(choice.webhook_url)
     except WebhookUrlError as exc:
         flash(str(exc), "error")
         return redirect(url_for("staff_admin.service", commune=scope.slug, service=spec.slug))
