@@ -8,6 +8,7 @@ type; the e-invoice view is meant to be the next.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -16,9 +17,9 @@ from io import BytesIO
 from typing import Any
 from xml.sax.saxutils import escape
 
+import segno
 from PIL import Image as PILImage
 from reportlab import rl_config
-from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -26,7 +27,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.canvas import FILL_NON_ZERO, Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
@@ -219,13 +220,45 @@ class _Picture(Flowable):
         self.canv.drawImage(self.image, 0, 0, self.width, self.height)
 
 
-def qr_flowable(payload: str) -> QrCode:
-    """A QR code carrying ``payload`` (error correction M), drawn as filled rectangles.
+class QrCode(Flowable):
+    """A QR code of ``value`` (error correction M, quiet zone of 4 modules), ``size`` wide and high.
 
-    reportlab's QrCode flowable draws straight onto the canvas; the QrCodeWidget route through a
-    Drawing builds a shape tree first and costs several times as much for the same marks.
+    segno encodes it (choosing the mask by the standard's penalty rules, about twice as fast as
+    reportlab's encoder); the dark modules are drawn as one filled path of a rectangle per run of
+    dark modules in a row. Each run reaches a twentieth of a module into the row above, so no
+    hairline shows between rows when a viewer anti-aliases.
     """
-    return QrCode(payload, width=QR_SIZE, height=QR_SIZE, qrLevel="M")
+
+    QUIET_ZONE = 4
+
+    def __init__(self, value: str, size: float) -> None:
+        super().__init__()
+        self.value = value
+        self.width = self.height = size
+        self.matrix = segno.make_qr(value, error="m", boost_error=False).matrix
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        modules = len(self.matrix)
+        step = self.width / (modules + 2 * self.QUIET_ZONE)
+        path = self.canv.beginPath()
+        for row_number, row in enumerate(self.matrix):
+            y = self.height - (row_number + self.QUIET_ZONE + 1) * step
+            column = 0
+            for dark, run in itertools.groupby(row):
+                count = len(list(run))
+                if dark:
+                    path.rect((column + self.QUIET_ZONE) * step, y, count * step, step * 1.05)
+                column += count
+        # Non-zero winding: where the runs of two rows overlap, even-odd filling would leave a gap.
+        self.canv.drawPath(path, stroke=0, fill=1, fillMode=FILL_NON_ZERO)
+
+
+def qr_flowable(payload: str) -> QrCode:
+    """The QR code of the letterhead, carrying ``payload``."""
+    return QrCode(payload, QR_SIZE)
 
 
 class _NumberedCanvas(Canvas):

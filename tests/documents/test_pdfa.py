@@ -170,3 +170,56 @@ def test_without_pdfa_the_plain_drawing_carries_no_files() -> None:
 def test_extracting_from_bytes_that_are_no_pdf_raises_pdf_error() -> None:
     with pytest.raises(pikepdf.PdfError):
         extract_embedded_files(b"not a pdf")
+
+
+def _finish_blank(**metadata: str) -> bytes:
+    buffer = BytesIO()
+    canvas = Canvas(buffer, invariant=1)
+    canvas.showPage()
+    canvas.save()
+    values = {"title": "Antrag", "author": "Stadt", "subject": "Betreff", **metadata}
+    return make_pdfa3(buffer.getvalue(), created_at=datetime(2026, 6, 1, 10, 0, tzinfo=UTC),
+                      attachments=[EmbeddedFile("data.json", b"{}", "application/json", Relationship.DATA)],
+                      **values)
+
+
+def test_xmp_and_info_agree_on_text_with_markup_and_characters_xml_forbids() -> None:
+    """The XMP is written from a template: markup is escaped, and a control character (which XML
+    cannot carry) is replaced in the XMP and the Info dictionary alike, so they stay equal."""
+    pdf = _finish_blank(title='Anträge <& "Zusagen">', author="Gemeinde\x0bSchenkendöbern",
+                        subject="Łužyca & Chóśebuz")
+    with _open(pdf) as document, document.open_metadata() as meta:
+        info = document.docinfo
+        assert meta.pdfa_status == "3B"
+        assert meta["dc:title"] == str(info.Title) == 'Anträge <& "Zusagen">'
+        assert meta["dc:creator"] == [str(info.Author)] == ["Gemeinde\ufffdSchenkendöbern"]
+        assert meta["dc:description"] == str(info.Subject) == "Łužyca & Chóśebuz"
+
+
+def test_added_streams_are_compressed_and_the_metadata_is_not(sample_pdf: bytes) -> None:
+    """The file is saved without recompression, so the streams the finishing adds (ICC profile,
+    embedded files) are compressed by it; the XMP stays plain."""
+    with _open(sample_pdf) as pdf:
+        profile = pdf.Root.OutputIntents[0].DestOutputProfile
+        embedded = [spec.EF.F for spec in pdf.Root.AF]
+        for stream in [profile, *embedded]:
+            assert stream.Filter == pikepdf.Name.FlateDecode
+            assert len(stream.read_raw_bytes()) < len(stream.read_bytes())
+        assert "/Filter" not in pdf.Root.Metadata
+        assert pdf.Root.Metadata.Type == pikepdf.Name.Metadata
+        assert pdf.Root.Metadata.Subtype == pikepdf.Name.XML
+
+
+def test_embedded_files_name_tree_is_sorted_by_name() -> None:
+    buffer = BytesIO()
+    canvas = Canvas(buffer, invariant=1)
+    canvas.showPage()
+    canvas.save()
+    files = [EmbeddedFile(name, name.encode(), "application/json", Relationship.DATA)
+             for name in ("zeta.json", "alpha.json", "Mitte.json")]
+    pdf = make_pdfa3(buffer.getvalue(), title="t", author="a", subject="s",
+                     created_at=datetime(2026, 6, 1, 10, 0, tzinfo=UTC), attachments=files)
+    with _open(pdf) as document:
+        keys = [str(key) for key in document.Root.Names.EmbeddedFiles.Names[::2]]
+    assert keys == ["Mitte.json", "alpha.json", "zeta.json"]
+    assert extract_embedded_files(pdf) == {file.filename: file.data for file in files}

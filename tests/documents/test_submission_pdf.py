@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from PIL import Image
-from reportlab.graphics.barcode.qr import QrCode
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
 from app.documents import (
@@ -32,6 +33,7 @@ from app.documents import (
     extract_embedded_files,
     render_submission_pdf,
 )
+from app.documents.template import QrCode
 
 from .samples import GERMAN, POLISH, REFERENCE, SHA256, SORBIAN, make_document, many_rows, png_bytes
 
@@ -301,3 +303,21 @@ def test_absurdly_long_texts_anywhere_still_render(part: str, pdf_text: TextOf) 
     pdf = render_submission_pdf(make_document(**changes))
     assert _pages(pdf) > 1
     assert "Sehr langer Text" in pdf_text(pdf)
+
+
+def test_qr_code_draws_one_rectangle_per_run_of_dark_modules_in_one_fill() -> None:
+    """The QR code's dark modules, run by run: one path, filled once by the non-zero winding rule
+    (with even-odd, the overlap between the runs of two rows would show as a white line)."""
+    code = QrCode(REFERENCE, 26 * 2.835)
+    runs = sum(1 for row in code.matrix for dark, _run in itertools.groupby(row) if dark)
+    buffer = BytesIO()
+    canvas = Canvas(buffer, invariant=1)
+    code.drawOn(canvas, 0, 0)
+    canvas.showPage()
+    canvas.save()
+    with pikepdf.open(BytesIO(buffer.getvalue())) as pdf:
+        operators = [str(operator) for _operands, operator in pikepdf.parse_content_stream(pdf.pages[0])]
+    assert len(code.matrix) == 21, "a reference fits version 1"
+    assert operators.count("re") == runs
+    assert operators.count("f") == 1
+    assert "f*" not in operators
