@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, relationship, validates
 
+from app import encryption
 from app.extensions import db
 from app.tenancy.models import Commune, Office
 from app.timeutil import UTCDateTime, utcnow
@@ -97,7 +98,9 @@ class User(db.Model):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     auth_generation: Mapped[int] = mapped_column(Integer, default=1)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: The TOTP secret as stored: encrypted (see :mod:`app.encryption`), or clear text
+    #: from before encryption. Read and set :attr:`totp_secret` instead.
+    totp_secret_stored: Mapped[str | None] = mapped_column("totp_secret", String(255), default=None)
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     # The time step of the last accepted code, so a code cannot be used twice.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
@@ -133,8 +136,26 @@ class User(db.Model):
         return f"{self.id}:{self.auth_generation}"
 
     @property
+    def totp_secret(self) -> str | None:
+        """The TOTP secret in clear text, decrypted on every read."""
+        stored = self.totp_secret_stored
+        return encryption.decrypt(stored) if stored else None
+
+    @totp_secret.setter
+    def totp_secret(self, secret: str | None) -> None:
+        self.totp_secret_stored = encryption.encrypt(secret) if secret else None
+
+    def reencrypt_totp_secret(self) -> bool:
+        """Store the TOTP secret under the first key if it is not yet; whether it changed."""
+        stored = self.totp_secret_stored
+        if not stored or encryption.is_current(stored):
+            return False
+        self.totp_secret = encryption.decrypt(stored)
+        return True
+
+    @property
     def two_factor_enabled(self) -> bool:
-        return bool(self.totp_secret) and self.totp_confirmed
+        return bool(self.totp_secret_stored) and self.totp_confirmed
 
     @property
     def two_factor_required(self) -> bool:

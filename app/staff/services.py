@@ -379,7 +379,7 @@ def start_two_factor_setup(user: User) -> str:
     """Give the user a new, unconfirmed TOTP secret (unless one awaits confirmation)."""
     if user.two_factor_enabled:
         raise AccountError(_("Die Zwei-Faktor-Anmeldung ist bereits eingerichtet."))
-    if not user.totp_secret:
+    if not user.totp_secret_stored:
         user.totp_secret = twofactor.new_secret()
         user.totp_last_step = None
     db.session.flush()
@@ -395,7 +395,7 @@ def confirm_two_factor(user: User, code: str, *, origin: Origin, now: datetime |
     now = now or utcnow()
     if user.two_factor_enabled:
         raise AccountError(_("Die Zwei-Faktor-Anmeldung ist bereits eingerichtet."))
-    if not user.totp_secret or not twofactor.verify_totp(user, code, now):
+    if not user.totp_secret_stored or not twofactor.verify_totp(user, code, now):
         raise AccountError(_("Der Code stimmt nicht. Bitte geben Sie den aktuellen Code aus Ihrer App ein."))
     user.totp_confirmed = True
     codes = twofactor.replace_recovery_codes(user, now)

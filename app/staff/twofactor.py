@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from datetime import datetime
 
@@ -11,8 +12,11 @@ from reportlab.graphics import renderSVG
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 
+from app.encryption import UndecryptableSecret
 from app.staff import passwords
 from app.staff.models import RecoveryCode, User
+
+log = logging.getLogger(__name__)
 
 ISSUER = "Kommunalportal"
 RECOVERY_CODE_COUNT = 10
@@ -51,18 +55,27 @@ def verify_totp(user: User, code: str, now: datetime) -> bool:
     """Check a TOTP code of the user's secret; each code is accepted only once.
 
     On success the time step is remembered, so the same code (or an older one)
-    cannot be replayed.
+    cannot be replayed, and a secret not yet stored under the first of the
+    ``DATA_ENCRYPTION_KEYS`` is re-encrypted under it. A secret no key opens is
+    logged and fails the check, which leaves the recovery codes as a way in.
     """
     code = normalise_code(code)
-    if not user.totp_secret or len(code) != 6 or not code.isdigit():
+    if not user.totp_secret_stored or len(code) != 6 or not code.isdigit():
         return False
-    totp = pyotp.TOTP(user.totp_secret)
+    try:
+        secret = user.totp_secret
+    except UndecryptableSecret:
+        log.exception("the TOTP secret of user %s cannot be decrypted", user.id)
+        return False
+    assert secret is not None
+    totp = pyotp.TOTP(secret)
     current = totp.timecode(now)
     for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
         if user.totp_last_step is not None and step <= user.totp_last_step:
             continue
         if hmac.compare_digest(totp.generate_otp(step), code):
             user.totp_last_step = step
+            user.reencrypt_totp_secret()
             return True
     return False
 

@@ -270,7 +270,7 @@ def _render_setup(user: User, secret: str, form: ConfirmTwoFactorForm) -> str:
 def two_factor_qr() -> Response:
     user = current_staff_user()
     assert user is not None
-    if user.two_factor_enabled or not user.totp_secret:
+    if user.two_factor_enabled or not user.totp_secret_stored:
         return Response(status=404)
     svg = twofactor.qr_code_svg(twofactor.provisioning_uri(user, user.totp_secret))
     response = make_response(svg)
