@@ -13,12 +13,12 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import filetype
 from flask_babel import lazy_gettext as _l
 from slugify import slugify
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select
 
 from app.content.models import (
     ContentItem,
@@ -409,6 +409,31 @@ _LIMIT = bindparam("limit", type_=Integer())
 _OFFSET = bindparam("offset", type_=Integer())
 
 
+def _visible(model: type[ContentItem]) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of a commune's items that visitors may see (parameters ``commune_id``, ``now``)."""
+    return (model.commune_id == _COMMUNE, visible_to_public(model, _NOW))
+
+
+def _params(commune: Commune, now: datetime, **more: object) -> dict[str, object]:
+    return {"commune_id": commune.id, "now": now, **more}
+
+
+def _one(stmt: Select[tuple[T]], commune: Commune, slug: str, now: datetime) -> T | None:
+    """The visible item of a statement that selects by ``slug``."""
+    return db.session.scalar(stmt, _params(commune, now, slug=slug))
+
+
+def _page_of(
+    stmt: Select[Any], commune: Commune, now: datetime, page: int, per_page: int
+) -> tuple[list[Any], int]:
+    """One page of a statement that counts all its rows as ``total``, and that total.
+
+    A page past the end comes back empty with a total of 0.
+    """
+    rows = db.session.execute(stmt, _params(commune, now, limit=per_page, offset=(page - 1) * per_page)).all()
+    return [row[0] for row in rows], (rows[0].total if rows else 0)
+
+
 @dataclass(frozen=True, slots=True)
 class PageNode:
     """A page as the navigation sees it: enough to link to it, without its body."""
@@ -458,14 +483,14 @@ class PageTree:
 
 _PAGE_TREE = (
     select(Page.id, Page.parent_id, Page.slug, Page.title, Page.description, Page.in_navigation)
-    .where(Page.commune_id == _COMMUNE, visible_to_public(Page, _NOW))
+    .where(*_visible(Page))
     .order_by(Page.position, Page.title)
 )
 
 
 def public_page_tree(commune: Commune, now: datetime) -> PageTree:
     """The navigation tree as a visitor sees it at ``now``."""
-    rows = db.session.execute(_PAGE_TREE, {"commune_id": commune.id, "now": now})
+    rows = db.session.execute(_PAGE_TREE, _params(commune, now))
     by_parent: dict[int | None, list[PageNode]] = {}
     for row in rows:
         node = PageNode(*row)
@@ -490,7 +515,7 @@ def load_page(node: PageNode) -> Page:
     return page
 
 
-_NEWS_VISIBLE = (NewsItem.commune_id == _COMMUNE, visible_to_public(NewsItem, _NOW))
+_NEWS_VISIBLE = _visible(NewsItem)
 _LATEST_NEWS = (
     select(NewsItem)
     .where(*_NEWS_VISIBLE)
@@ -509,26 +534,19 @@ _ONE_NEWS = select(NewsItem).where(*_NEWS_VISIBLE, NewsItem.slug == bindparam("s
 
 def latest_news(commune: Commune, now: datetime, limit: int = 5) -> list[NewsItem]:
     """The newest visible news items."""
-    return list(db.session.scalars(_LATEST_NEWS, {"commune_id": commune.id, "now": now, "limit": limit}))
+    return list(db.session.scalars(_LATEST_NEWS, _params(commune, now, limit=limit)))
 
 
 def news_page(commune: Commune, now: datetime, page: int, per_page: int = 10) -> tuple[list[NewsItem], int]:
-    """One page of visible news, newest first, and the number of visible items.
-
-    A page past the end comes back empty with a total of 0.
-    """
-    rows = db.session.execute(
-        _NEWS_PAGE,
-        {"commune_id": commune.id, "now": now, "limit": per_page, "offset": (page - 1) * per_page},
-    ).all()
-    return [row[0] for row in rows], (rows[0].total if rows else 0)
+    """One page of visible news, newest first, and the number of visible items (see :func:`_page_of`)."""
+    return _page_of(_NEWS_PAGE, commune, now, page, per_page)
 
 
 def find_news(commune: Commune, slug: str, now: datetime) -> NewsItem | None:
-    return db.session.scalar(_ONE_NEWS, {"commune_id": commune.id, "now": now, "slug": slug})
+    return _one(_ONE_NEWS, commune, slug, now)
 
 
-_EVENTS_VISIBLE = (Event.commune_id == _COMMUNE, visible_to_public(Event, _NOW))
+_EVENTS_VISIBLE = _visible(Event)
 _UPCOMING_EVENTS = (
     select(Event).where(*_EVENTS_VISIBLE, Event.ends_at >= _NOW).order_by(Event.starts_at, Event.id)
 )
@@ -545,23 +563,19 @@ _ONE_EVENT = select(Event).where(*_EVENTS_VISIBLE, Event.slug == bindparam("slug
 def upcoming_events(commune: Commune, now: datetime, limit: int | None = None) -> list[Event]:
     """Visible events that have not ended yet, soonest first."""
     stmt = _UPCOMING_EVENTS if limit is None else _UPCOMING_EVENTS.limit(_LIMIT)
-    return list(db.session.scalars(stmt, {"commune_id": commune.id, "now": now, "limit": limit}))
+    return list(db.session.scalars(stmt, _params(commune, now, limit=limit)))
 
 
 def past_events(commune: Commune, now: datetime, page: int, per_page: int = 20) -> tuple[list[Event], int]:
     """Visible events that are over, the most recent first, and how many there are."""
-    rows = db.session.execute(
-        _PAST_EVENTS,
-        {"commune_id": commune.id, "now": now, "limit": per_page, "offset": (page - 1) * per_page},
-    ).all()
-    return [row[0] for row in rows], (rows[0].total if rows else 0)
+    return _page_of(_PAST_EVENTS, commune, now, page, per_page)
 
 
 def find_event(commune: Commune, slug: str, now: datetime) -> Event | None:
-    return db.session.scalar(_ONE_EVENT, {"commune_id": commune.id, "now": now, "slug": slug})
+    return _one(_ONE_EVENT, commune, slug, now)
 
 
-_DOCUMENTS_VISIBLE = (Document.commune_id == _COMMUNE, visible_to_public(Document, _NOW))
+_DOCUMENTS_VISIBLE = _visible(Document)
 _DOCUMENTS = (
     select(Document).where(*_DOCUMENTS_VISIBLE).order_by(Document.created_at.desc(), Document.id.desc())
 )
@@ -571,8 +585,8 @@ _ONE_DOCUMENT = select(Document).where(*_DOCUMENTS_VISIBLE, Document.slug == bin
 def public_documents(commune: Commune, now: datetime, limit: int | None = None) -> list[Document]:
     """Visible documents, newest first."""
     stmt = _DOCUMENTS if limit is None else _DOCUMENTS.limit(_LIMIT)
-    return list(db.session.scalars(stmt, {"commune_id": commune.id, "now": now, "limit": limit}))
+    return list(db.session.scalars(stmt, _params(commune, now, limit=limit)))
 
 
 def find_document(commune: Commune, slug: str, now: datetime) -> Document | None:
-    return db.session.scalar(_ONE_DOCUMENT, {"commune_id": commune.id, "now": now, "slug": slug})
+    return _one(_ONE_DOCUMENT, commune, slug, now)
