@@ -391,6 +391,31 @@ def delete_item(item: ContentItem, actor: User) -> None:
 # -- news, events, documents ---------------------------------------------------------------------
 
 
+def _check_save(
+    kind: ContentKind,
+    commune: Commune,
+    actor: User,
+    item: ContentItem | None,
+    title: str,
+    slug: str | None,
+    effective_at: datetime | None,
+    expires_at: datetime | None,
+) -> str:
+    """Whether ``actor`` may create (``item=None``) or change the item as given; returns its slug."""
+    if item is None:
+        _require(actor, Permission.EDIT_CONTENT, commune)
+    else:
+        _require_change(item, actor)
+    value = _slug(title, slug)
+    _check_item_slug(kind, commune, value, item.id if item else None)
+    _check_dates(effective_at, expires_at)
+    return value
+
+
+def _record_save(item: ContentItem, actor: User, created: bool) -> None:
+    record_version(item, actor, _l("Angelegt") if created else _l("Bearbeitet"))
+
+
 def _keep_or_remove_image(item: NewsItem, alt: str, remove: bool) -> None:
     """Without a new upload: drop the image, or keep it with its (required) alt text."""
     if remove or item.image_key is None:
@@ -420,13 +445,7 @@ def save_news_item(
     expires_at: datetime | None = None,
 ) -> NewsItem:
     """Create (``item=None``) or change a news item; an image needs alt text and is resized."""
-    if item is None:
-        _require(actor, Permission.EDIT_CONTENT, commune)
-    else:
-        _require_change(item, actor)
-    value = _slug(title, slug)
-    _check_item_slug(ContentKind.NEWS, commune, value, item.id if item else None)
-    _check_dates(effective_at, expires_at)
+    value = _check_save(ContentKind.NEWS, commune, actor, item, title, slug, effective_at, expires_at)
     if image is not None and not image_alt.strip():
         raise ContentError(_l("Bitte beschreiben Sie das Bild in einem Alternativtext."))
     prepared = prepare_news_image(image) if image is not None else None
@@ -453,7 +472,7 @@ def save_news_item(
             content.store_news_image(item, prepared, image_alt)
         else:
             _keep_or_remove_image(item, image_alt, remove_image)
-    record_version(item, actor, _l("Angelegt") if created else _l("Bearbeitet"))
+    _record_save(item, actor, created)
     return item
 
 
@@ -473,13 +492,7 @@ def save_event(
     expires_at: datetime | None = None,
 ) -> Event:
     """Create (``item=None``) or change an event; times are aware datetimes."""
-    if item is None:
-        _require(actor, Permission.EDIT_CONTENT, commune)
-    else:
-        _require_change(item, actor)
-    value = _slug(title, slug)
-    _check_item_slug(ContentKind.EVENT, commune, value, item.id if item else None)
-    _check_dates(effective_at, expires_at)
+    value = _check_save(ContentKind.EVENT, commune, actor, item, title, slug, effective_at, expires_at)
     created = item is None
     if item is None:
         item = content.create_event(
@@ -501,7 +514,7 @@ def save_event(
         item.title, item.slug, item.location, item.body = title, value, location, body
         item.starts_at, item.ends_at, item.all_day = start, end, all_day
         item.effective_at, item.expires_at = effective_at, expires_at
-    record_version(item, actor, _l("Angelegt") if created else _l("Bearbeitet"))
+    _record_save(item, actor, created)
     return item
 
 
@@ -520,13 +533,7 @@ def save_document(
     expires_at: datetime | None = None,
 ) -> Document:
     """Create (``item=None``, with a file) or change a document; a new file keeps the document's URL."""
-    if item is None:
-        _require(actor, Permission.EDIT_CONTENT, commune)
-    else:
-        _require_change(item, actor)
-    value = _slug(title, slug)
-    _check_item_slug(ContentKind.DOCUMENT, commune, value, item.id if item else None)
-    _check_dates(effective_at, expires_at)
+    value = _check_save(ContentKind.DOCUMENT, commune, actor, item, title, slug, effective_at, expires_at)
     media_type = check_document_file(data, filename or "") if data is not None else None
     created = item is None
     if item is None:
@@ -556,7 +563,7 @@ def save_document(
             item.media_type = media_type
             item.filename = document_name(filename or "", media_type)
     db.session.flush()
-    record_version(item, actor, _l("Angelegt") if created else _l("Bearbeitet"))
+    _record_save(item, actor, created)
     return item
 
 
