@@ -44,6 +44,11 @@ class Profile:
     landmark: str
     districts: str
 
+    @property
+    def of_kind(self) -> str:
+        """The commune's kind in the genitive: "der Stadt", "der Gemeinde", "des Amtes"."""
+        return "des Amtes" if self.kind == "Amt" else f"der {self.kind}"
+
 
 PROFILES = {
     "werneuchen": Profile(
@@ -98,13 +103,17 @@ def _berlin(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), BERLIN).astimezone(UTC)
 
 
+def _existing_slugs(model: type[NewsItem | Event | Document], commune: Commune) -> set[str]:
+    return set(db.session.scalars(select(model.slug).where(model.commune_id == commune.id)))
+
+
 # -- pages ------------------------------------------------------------------------------------
 
 
 def _page_specs(commune: Commune, p: Profile) -> list[tuple[str, str | None, str, str, str]]:
     """(slug, parent slug, title, description, body) in tree order."""
     where = f"{commune.street}, {commune.postal_code} {commune.town}"
-    of = "des Amtes" if p.kind == "Amt" else f"der {p.kind}"
+    of = p.of_kind
     return [
         (
             "rathaus",
@@ -299,7 +308,7 @@ def _news_image(commune: Commune) -> bytes:
 
 
 def _ensure_news(commune: Commune, p: Profile, today: date) -> int:
-    existing = set(db.session.scalars(select(NewsItem.slug).where(NewsItem.commune_id == commune.id)))
+    existing = _existing_slugs(NewsItem, commune)
     now = utcnow()
     specs = [
         (
@@ -407,7 +416,7 @@ def _ensure_news(commune: Commune, p: Profile, today: date) -> int:
 
 
 def _ensure_events(commune: Commune, p: Profile, today: date) -> int:
-    existing = set(db.session.scalars(select(Event.slug).where(Event.commune_id == commune.id)))
+    existing = _existing_slugs(Event, commune)
     town_hall = f"Rathaus, Sitzungssaal, {commune.street}, {commune.postal_code} {commune.town}"
     specs: list[tuple[str, str, datetime, datetime | None, bool, str, str]] = [
         (
@@ -512,14 +521,14 @@ def sample_pdf(title: str, paragraphs: list[str]) -> bytes:
 
 
 def _ensure_documents(commune: Commune, p: Profile, today: date) -> int:
-    existing = set(db.session.scalars(select(Document.slug).where(Document.commune_id == commune.id)))
+    existing = _existing_slugs(Document, commune)
     issue = f"{today.month:02d}/{today.year}"
     specs = [
         (
             "amtsblatt-aktuell",
             f"Amtsblatt {issue}",
             f"amtsblatt-{commune.slug}-{today.year}-{today.month:02d}.pdf",
-            f"Amtliches Bekanntmachungsblatt {'des Amtes' if p.kind == 'Amt' else 'der ' + p.kind} "
+            f"Amtliches Bekanntmachungsblatt {p.of_kind} "
             f"{commune.name}, Ausgabe {issue}.",
             [
                 "Beispielinhalt – kein amtliches Dokument.",
@@ -533,7 +542,7 @@ def _ensure_documents(commune: Commune, p: Profile, today: date) -> int:
             "hauptsatzung",
             "Hauptsatzung",
             f"Hauptsatzung {commune.name}.pdf",
-            f"Die Hauptsatzung {'des Amtes' if p.kind == 'Amt' else 'der ' + p.kind} {commune.name} "
+            f"Die Hauptsatzung {p.of_kind} {commune.name} "
             "in der geltenden Fassung.",
             [
                 "Beispielinhalt – kein amtliches Dokument.",
