@@ -8,10 +8,12 @@ anything missing is left empty rather than guessed. The original XML stays the l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import cache
+from typing import Any, get_args, get_type_hints
 
 from lxml import etree
 
@@ -136,20 +138,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _text(element: etree._Element | None, path: str, ns: dict[str, str]) -> str:
-    if element is None:
-        return ""
-    found = element.find(path, ns)
-    if found is None:
-        return ""
-    return " ".join("".join(found.itertext()).split())
-
-
-def _attribute(element: etree._Element, path: str, name: str, ns: dict[str, str]) -> str:
-    found = element.find(path, ns)
-    return found.get(name, "") if found is not None else ""
-
-
 def _decimal(text: str) -> Decimal | None:
     try:
         return Decimal(text) if text else None
@@ -167,254 +155,312 @@ def _date(text: str) -> date | None:
         return None
 
 
-def _join(*parts: str) -> str:
-    return " ".join(part for part in parts if part)
-
-
 def extract_invoice_data(xml: bytes) -> InvoiceData:
     """The key data of an invoice in UBL (Invoice or CreditNote) or CII; ValueError for others."""
     root = parse_invoice_xml(xml).getroot()
     syntax = syntax_of(root)
     if syntax is None:
         raise ValueError("not an EN 16931 invoice")
-    if syntax is Syntax.CII:
-        return _from_cii(root)
-    return _from_ubl(root, syntax)
+    return _extract(root, syntax, _PATHS[syntax])
 
 
-# --------------------------------------------------------------------------- UBL
+# --------------------------------------------------------------------------- where each syntax keeps it
+
+#: An XPath 1.0 expression, or alternatives of which the first that yields a value counts.
+_Path = str | tuple[str, ...]
 
 
-def _ubl_party(party: etree._Element | None) -> Party:
-    ns = UBL_NS
-    if party is None:
-        return Party()
-    address = party.find("cac:PostalAddress", ns)
-    lines = [
-        _text(address, "cbc:StreetName", ns),
-        _text(address, "cbc:AdditionalStreetName", ns),
-        _text(address, "cac:AddressLine/cbc:Line", ns),
-        _join(_text(address, "cbc:PostalZone", ns), _text(address, "cbc:CityName", ns)),
-        _text(address, "cac:Country/cbc:IdentificationCode", ns),
-    ]
-    legal_name = _text(party, "cac:PartyLegalEntity/cbc:RegistrationName", ns)
-    # BT-31 is the tax scheme "VAT"; another scheme there is the tax number (BT-32).
-    vat_ids = party.xpath(
-        "cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']/cbc:CompanyID/text()", namespaces=ns
-    )
-    return Party(
-        name=_text(party, "cac:PartyName/cbc:Name", ns) or legal_name,
-        legal_name=legal_name,
-        address_lines=tuple(line for line in lines if line),
-        vat_id=" ".join(vat_ids[0].split()) if vat_ids else "",
-        contact_name=_text(party, "cac:Contact/cbc:Name", ns),
-        phone=_text(party, "cac:Contact/cbc:Telephone", ns),
-        email=_text(party, "cac:Contact/cbc:ElectronicMail", ns),
-        electronic_address=_text(party, "cbc:EndpointID", ns),
-    )
+@dataclass(frozen=True)
+class _Each:
+    """Repeated elements (``each``, from the root) and where each keeps its fields."""
+
+    each: str
+    fields: dict[str, _Path]
 
 
-def _from_ubl(root: etree._Element, syntax: Syntax) -> InvoiceData:
-    ns = UBL_NS
-    credit = syntax is Syntax.UBL_CREDIT_NOTE
-    currency = _text(root, "cbc:DocumentCurrencyCode", ns)
-    quantity_path = "cbc:CreditedQuantity" if credit else "cbc:InvoicedQuantity"
-    lines = tuple(
-        InvoiceLine(
-            id=_text(line, "cbc:ID", ns),
-            name=_text(line, "cac:Item/cbc:Name", ns),
-            quantity=_decimal(_text(line, quantity_path, ns)),
-            unit=_attribute(line, quantity_path, "unitCode", ns),
-            unit_price=_decimal(_text(line, "cac:Price/cbc:PriceAmount", ns)),
-            net_amount=_decimal(_text(line, "cbc:LineExtensionAmount", ns)),
-            vat_category=_text(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID", ns),
-            vat_rate=_decimal(_text(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", ns)),
-        )
-        for line in root.iterfind("cac:CreditNoteLine" if credit else "cac:InvoiceLine", ns)
-    )
-    vat = tuple(
-        VatBreakdown(
-            category=_text(subtotal, "cac:TaxCategory/cbc:ID", ns),
-            rate=_decimal(_text(subtotal, "cac:TaxCategory/cbc:Percent", ns)),
-            taxable_amount=_decimal(_text(subtotal, "cbc:TaxableAmount", ns)),
-            tax_amount=_decimal(_text(subtotal, "cbc:TaxAmount", ns)),
-            exemption_reason=_text(subtotal, "cac:TaxCategory/cbc:TaxExemptionReason", ns),
-        )
-        for subtotal in root.iterfind("cac:TaxTotal/cac:TaxSubtotal", ns)
-    )
-    vat_total = next(
-        (
-            _decimal(_text(total, "cbc:TaxAmount", ns))
-            for total in root.iterfind("cac:TaxTotal", ns)
-            if total.find("cbc:TaxAmount", ns) is not None
-            and total.find("cbc:TaxAmount", ns).get("currencyID") == currency
+@dataclass(frozen=True)
+class _SyntaxPaths:
+    """Where one syntax keeps what :class:`InvoiceData` shows.
+
+    Every path is XPath 1.0; of a path that finds several nodes the first counts, as
+    :func:`_value` reads it. Field names are those of the dataclasses above.
+    """
+
+    ns: dict[str, str]
+    document: dict[str, _Path]  # InvoiceData's own fields, from the root
+    seller: str  # the party element, from the root
+    buyer: str
+    party: dict[str, _Path]  # Party's fields, from the party element
+    address: tuple[str, ...]  # the lines of the party's address, from the party element
+    lines: _Each
+    vat: _Each
+    totals: dict[str, _Path]  # from the root
+    payment: dict[str, _Path]  # from the root
+    notes: tuple[str, str]  # each note, from the root; its text, from the note
+
+
+def _ubl_paths(credit: bool) -> _SyntaxPaths:
+    quantity = "cbc:CreditedQuantity" if credit else "cbc:InvoicedQuantity"
+    means = "cac:PaymentMeans[1]"
+    total = "cac:LegalMonetaryTotal"
+    address = "cac:PostalAddress"
+    return _SyntaxPaths(
+        ns=UBL_NS,
+        document={
+            "specification": "cbc:CustomizationID",
+            "number": "cbc:ID",
+            "type_code": "cbc:CreditNoteTypeCode" if credit else "cbc:InvoiceTypeCode",
+            "issue_date": "cbc:IssueDate",
+            "due_date": ("cbc:DueDate", f"{means}/cbc:PaymentDueDate"),
+            "delivery_date": "cac:Delivery/cbc:ActualDeliveryDate",
+            "currency": "cbc:DocumentCurrencyCode",
+            "buyer_reference": "cbc:BuyerReference",
+            "order_reference": "cac:OrderReference/cbc:ID",
+        },
+        seller="cac:AccountingSupplierParty/cac:Party",
+        buyer="cac:AccountingCustomerParty/cac:Party",
+        party={
+            "name": ("cac:PartyName/cbc:Name", "cac:PartyLegalEntity/cbc:RegistrationName"),
+            "legal_name": "cac:PartyLegalEntity/cbc:RegistrationName",
+            # BT-31 is the tax scheme "VAT"; another scheme there is the tax number (BT-32).
+            "vat_id": "cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']/cbc:CompanyID/text()",
+            "contact_name": "cac:Contact/cbc:Name",
+            "phone": "cac:Contact/cbc:Telephone",
+            "email": "cac:Contact/cbc:ElectronicMail",
+            "electronic_address": "cbc:EndpointID",
+        },
+        address=(
+            f"{address}/cbc:StreetName",
+            f"{address}/cbc:AdditionalStreetName",
+            f"{address}/cac:AddressLine/cbc:Line",
+            f"normalize-space(concat({address}/cbc:PostalZone, ' ', {address}/cbc:CityName))",
+            f"{address}/cac:Country/cbc:IdentificationCode",
         ),
-        None,
+        lines=_Each(
+            "cac:CreditNoteLine" if credit else "cac:InvoiceLine",
+            {
+                "id": "cbc:ID",
+                "name": "cac:Item/cbc:Name",
+                "quantity": quantity,
+                "unit": f"{quantity}/@unitCode",
+                "unit_price": "cac:Price/cbc:PriceAmount",
+                "net_amount": "cbc:LineExtensionAmount",
+                "vat_category": "cac:Item/cac:ClassifiedTaxCategory/cbc:ID",
+                "vat_rate": "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent",
+            },
+        ),
+        vat=_Each(
+            "cac:TaxTotal/cac:TaxSubtotal",
+            {
+                "category": "cac:TaxCategory/cbc:ID",
+                "rate": "cac:TaxCategory/cbc:Percent",
+                "taxable_amount": "cbc:TaxableAmount",
+                "tax_amount": "cbc:TaxAmount",
+                "exemption_reason": "cac:TaxCategory/cbc:TaxExemptionReason",
+            },
+        ),
+        totals={
+            "line_total": f"{total}/cbc:LineExtensionAmount",
+            "allowance_total": f"{total}/cbc:AllowanceTotalAmount",
+            "charge_total": f"{total}/cbc:ChargeTotalAmount",
+            "net_total": f"{total}/cbc:TaxExclusiveAmount",
+            # The tax total in the document's currency (another may follow in the tax currency).
+            "vat_total": "cac:TaxTotal/cbc:TaxAmount"
+            "[@currencyID = normalize-space(/*/cbc:DocumentCurrencyCode)]",
+            "gross_total": f"{total}/cbc:TaxInclusiveAmount",
+            "prepaid": f"{total}/cbc:PrepaidAmount",
+            "amount_due": f"{total}/cbc:PayableAmount",
+        },
+        payment={
+            "means_code": f"{means}/cbc:PaymentMeansCode",
+            "iban": f"{means}/cac:PayeeFinancialAccount/cbc:ID",
+            "bic": f"{means}/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID",
+            "account_name": f"{means}/cac:PayeeFinancialAccount/cbc:Name",
+            "reference": f"{means}/cbc:PaymentID",
+            "terms": "cac:PaymentTerms/cbc:Note",
+        },
+        notes=("cbc:Note", "."),
     )
-    monetary = root.find("cac:LegalMonetaryTotal", ns)
-    means = root.find("cac:PaymentMeans", ns)
+
+
+def _cii_paths() -> _SyntaxPaths:
+    document = "rsm:ExchangedDocument"
+    trade = "rsm:SupplyChainTradeTransaction"
+    agreement = f"{trade}/ram:ApplicableHeaderTradeAgreement"
+    settlement = f"{trade}/ram:ApplicableHeaderTradeSettlement"
+    summation = f"{settlement}/ram:SpecifiedTradeSettlementHeaderMonetarySummation"
+    means = f"{settlement}/ram:SpecifiedTradeSettlementPaymentMeans[1]"
+    contact = "ram:DefinedTradeContact[1]"
+    address = "ram:PostalTradeAddress"
+    line_settlement = "ram:SpecifiedLineTradeSettlement"
+    line_tax = f"{line_settlement}/ram:ApplicableTradeTax"
+    quantity = "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity"
+    return _SyntaxPaths(
+        ns=CII_NS,
+        document={
+            "specification": "rsm:ExchangedDocumentContext"
+            "/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID",
+            "number": f"{document}/ram:ID",
+            "type_code": f"{document}/ram:TypeCode",
+            "issue_date": f"{document}/ram:IssueDateTime/udt:DateTimeString",
+            "due_date": f"{settlement}/ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString",
+            "delivery_date": f"{trade}/ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent"
+            "/ram:OccurrenceDateTime/udt:DateTimeString",
+            "currency": f"{settlement}/ram:InvoiceCurrencyCode",
+            "buyer_reference": f"{agreement}/ram:BuyerReference",
+            "order_reference": f"{agreement}/ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID",
+        },
+        seller=f"{agreement}/ram:SellerTradeParty",
+        buyer=f"{agreement}/ram:BuyerTradeParty",
+        party={
+            "name": "ram:Name",
+            "legal_name": "ram:SpecifiedLegalOrganization/ram:TradingBusinessName",
+            "vat_id": "ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']",
+            "contact_name": f"{contact}/ram:PersonName",
+            "phone": f"{contact}/ram:TelephoneUniversalCommunication/ram:CompleteNumber",
+            "email": f"{contact}/ram:EmailURIUniversalCommunication/ram:URIID",
+            "electronic_address": "ram:URIUniversalCommunication/ram:URIID",
+        },
+        address=(
+            f"{address}/ram:LineOne",
+            f"{address}/ram:LineTwo",
+            f"{address}/ram:LineThree",
+            f"normalize-space(concat({address}/ram:PostcodeCode, ' ', {address}/ram:CityName))",
+            f"{address}/ram:CountryID",
+        ),
+        lines=_Each(
+            f"{trade}/ram:IncludedSupplyChainTradeLineItem",
+            {
+                "id": "ram:AssociatedDocumentLineDocument/ram:LineID",
+                "name": "ram:SpecifiedTradeProduct/ram:Name",
+                "quantity": quantity,
+                "unit": f"{quantity}/@unitCode",
+                "unit_price": "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice"
+                "/ram:ChargeAmount",
+                "net_amount": f"{line_settlement}/ram:SpecifiedTradeSettlementLineMonetarySummation"
+                "/ram:LineTotalAmount",
+                "vat_category": f"{line_tax}/ram:CategoryCode",
+                "vat_rate": f"{line_tax}/ram:RateApplicablePercent",
+            },
+        ),
+        vat=_Each(
+            f"{settlement}/ram:ApplicableTradeTax",
+            {
+                "category": "ram:CategoryCode",
+                "rate": "ram:RateApplicablePercent",
+                "taxable_amount": "ram:BasisAmount",
+                "tax_amount": "ram:CalculatedAmount",
+                "exemption_reason": "ram:ExemptionReason",
+            },
+        ),
+        totals={
+            "line_total": f"{summation}/ram:LineTotalAmount",
+            "allowance_total": f"{summation}/ram:AllowanceTotalAmount",
+            "charge_total": f"{summation}/ram:ChargeTotalAmount",
+            "net_total": f"{summation}/ram:TaxBasisTotalAmount",
+            # The tax total in the invoice currency (another may follow in the tax currency).
+            "vat_total": f"{summation}/ram:TaxTotalAmount"
+            f"[not(@currencyID) or @currencyID = normalize-space(/*/{settlement}/ram:InvoiceCurrencyCode)]",
+            "gross_total": f"{summation}/ram:GrandTotalAmount",
+            "prepaid": f"{summation}/ram:TotalPrepaidAmount",
+            "amount_due": f"{summation}/ram:DuePayableAmount",
+        },
+        payment={
+            "means_code": f"{means}/ram:TypeCode",
+            "iban": f"{means}/ram:PayeePartyCreditorFinancialAccount/ram:IBANID",
+            "bic": f"{means}/ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID",
+            "account_name": f"{means}/ram:PayeePartyCreditorFinancialAccount/ram:AccountName",
+            "reference": f"{settlement}/ram:PaymentReference",
+            "terms": f"{settlement}/ram:SpecifiedTradePaymentTerms/ram:Description",
+        },
+        notes=(f"{document}[1]/ram:IncludedNote", "ram:Content"),
+    )
+
+
+_PATHS = {
+    Syntax.UBL_INVOICE: _ubl_paths(credit=False),
+    Syntax.UBL_CREDIT_NOTE: _ubl_paths(credit=True),
+    Syntax.CII: _cii_paths(),
+}
+
+
+# --------------------------------------------------------------------------- reading by the paths
+
+
+def _xpath(element: etree._Element, path: str, ns: dict[str, str]) -> Any:
+    return _compiled(path, tuple(ns.items()))(element)
+
+
+@cache
+def _compiled(path: str, ns: tuple[tuple[str, str], ...]) -> etree.XPath:
+    return etree.XPath(path, namespaces=dict(ns))
+
+
+def _value(element: etree._Element, path: _Path, ns: dict[str, str]) -> str:
+    """The text at ``path`` (its first node; of alternatives, the first with text), blanks folded."""
+    for candidate in (path,) if isinstance(path, str) else path:
+        found = _xpath(element, candidate, ns)
+        if isinstance(found, list):
+            found = found[0] if found else ""
+        if getattr(found, "is_attribute", False):
+            text = str(found)  # an attribute's value as it stands
+        else:
+            text = "".join(found.itertext()) if isinstance(found, etree._Element) else str(found)
+            text = " ".join(text.split())
+        if text:
+            return text
+    return ""
+
+
+@cache
+def _converters(record: type) -> dict[str, Callable[[str], Any]]:
+    """How to turn text into each field of a dataclass: by the field's type."""
+    converters: dict[str, Callable[[str], Any]] = {}
+    for name, hint in get_type_hints(record).items():
+        if Decimal in get_args(hint):
+            converters[name] = _decimal
+        elif date in get_args(hint):
+            converters[name] = _date
+        else:
+            converters[name] = str
+    return converters
+
+
+def _fields(
+    record: type, element: etree._Element, paths: dict[str, _Path], ns: dict[str, str]
+) -> dict[str, Any]:
+    """The fields of ``record`` that ``paths`` find from ``element``, as their types want them."""
+    converters = _converters(record)
+    return {name: converters[name](_value(element, path, ns)) for name, path in paths.items()}
+
+
+def _all(root: etree._Element, each: _Each, record: type, ns: dict[str, str]) -> tuple[Any, ...]:
+    items = _xpath(root, each.each, ns)
+    return tuple(record(**_fields(record, item, each.fields, ns)) for item in items)
+
+
+def _party(root: etree._Element, path: str, paths: _SyntaxPaths) -> Party:
+    found = _xpath(root, path, paths.ns)
+    if not found:
+        return Party()
+    party = found[0]
+    lines = (_value(party, line, paths.ns) for line in paths.address)
+    return Party(
+        address_lines=tuple(line for line in lines if line), **_fields(Party, party, paths.party, paths.ns)
+    )
+
+
+def _extract(root: etree._Element, syntax: Syntax, paths: _SyntaxPaths) -> InvoiceData:
+    ns = paths.ns
+    each_note, note_text = paths.notes
     return InvoiceData(
         syntax=syntax,
-        specification=_text(root, "cbc:CustomizationID", ns),
-        number=_text(root, "cbc:ID", ns),
-        type_code=_text(root, "cbc:CreditNoteTypeCode" if credit else "cbc:InvoiceTypeCode", ns),
-        issue_date=_date(_text(root, "cbc:IssueDate", ns)),
-        due_date=_date(_text(root, "cbc:DueDate", ns) or _text(means, "cbc:PaymentDueDate", ns)),
-        delivery_date=_date(_text(root, "cac:Delivery/cbc:ActualDeliveryDate", ns)),
-        currency=currency,
-        buyer_reference=_text(root, "cbc:BuyerReference", ns),
-        order_reference=_text(root, "cac:OrderReference/cbc:ID", ns),
-        seller=_ubl_party(root.find("cac:AccountingSupplierParty/cac:Party", ns)),
-        buyer=_ubl_party(root.find("cac:AccountingCustomerParty/cac:Party", ns)),
-        lines=lines,
-        vat=vat,
-        totals=Totals(
-            line_total=_decimal(_text(monetary, "cbc:LineExtensionAmount", ns)),
-            allowance_total=_decimal(_text(monetary, "cbc:AllowanceTotalAmount", ns)),
-            charge_total=_decimal(_text(monetary, "cbc:ChargeTotalAmount", ns)),
-            net_total=_decimal(_text(monetary, "cbc:TaxExclusiveAmount", ns)),
-            vat_total=vat_total,
-            gross_total=_decimal(_text(monetary, "cbc:TaxInclusiveAmount", ns)),
-            prepaid=_decimal(_text(monetary, "cbc:PrepaidAmount", ns)),
-            amount_due=_decimal(_text(monetary, "cbc:PayableAmount", ns)),
-        ),
-        payment=Payment(
-            means_code=_text(means, "cbc:PaymentMeansCode", ns),
-            iban=_text(means, "cac:PayeeFinancialAccount/cbc:ID", ns),
-            bic=_text(means, "cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID", ns),
-            account_name=_text(means, "cac:PayeeFinancialAccount/cbc:Name", ns),
-            reference=_text(means, "cbc:PaymentID", ns),
-            terms=_text(root, "cac:PaymentTerms/cbc:Note", ns),
-        ),
-        notes=tuple(_text(note, ".", ns) for note in root.iterfind("cbc:Note", ns)),
-    )
-
-
-# --------------------------------------------------------------------------- CII
-
-
-def _cii_party(party: etree._Element | None) -> Party:
-    ns = CII_NS
-    if party is None:
-        return Party()
-    address = party.find("ram:PostalTradeAddress", ns)
-    contact = party.find("ram:DefinedTradeContact", ns)
-    lines = [
-        _text(address, "ram:LineOne", ns),
-        _text(address, "ram:LineTwo", ns),
-        _text(address, "ram:LineThree", ns),
-        _join(_text(address, "ram:PostcodeCode", ns), _text(address, "ram:CityName", ns)),
-        _text(address, "ram:CountryID", ns),
-    ]
-    return Party(
-        name=_text(party, "ram:Name", ns),
-        legal_name=_text(party, "ram:SpecifiedLegalOrganization/ram:TradingBusinessName", ns),
-        address_lines=tuple(line for line in lines if line),
-        vat_id=_text(party, "ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']", ns),
-        contact_name=_text(contact, "ram:PersonName", ns),
-        phone=_text(contact, "ram:TelephoneUniversalCommunication/ram:CompleteNumber", ns),
-        email=_text(contact, "ram:EmailURIUniversalCommunication/ram:URIID", ns),
-        electronic_address=_text(party, "ram:URIUniversalCommunication/ram:URIID", ns),
-    )
-
-
-def _find(element: etree._Element | None, path: str) -> etree._Element | None:
-    return element.find(path, CII_NS) if element is not None else None
-
-
-def _from_cii(root: etree._Element) -> InvoiceData:
-    ns = CII_NS
-    document = root.find("rsm:ExchangedDocument", ns)
-    trade = root.find("rsm:SupplyChainTradeTransaction", ns)
-    agreement = _find(trade, "ram:ApplicableHeaderTradeAgreement")
-    settlement = _find(trade, "ram:ApplicableHeaderTradeSettlement")
-    currency = _text(settlement, "ram:InvoiceCurrencyCode", ns)
-    line_tax = "ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax"
-    line_agreement = "ram:SpecifiedLineTradeAgreement"
-    summation = _find(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
-    means = _find(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
-    lines = tuple(
-        InvoiceLine(
-            id=_text(item, "ram:AssociatedDocumentLineDocument/ram:LineID", ns),
-            name=_text(item, "ram:SpecifiedTradeProduct/ram:Name", ns),
-            quantity=_decimal(_text(item, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity", ns)),
-            unit=_attribute(item, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity", "unitCode", ns),
-            unit_price=_decimal(
-                _text(item, f"{line_agreement}/ram:NetPriceProductTradePrice/ram:ChargeAmount", ns)
-            ),
-            net_amount=_decimal(
-                _text(
-                    item,
-                    "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation"
-                    "/ram:LineTotalAmount",
-                    ns,
-                )
-            ),
-            vat_category=_text(item, f"{line_tax}/ram:CategoryCode", ns),
-            vat_rate=_decimal(_text(item, f"{line_tax}/ram:RateApplicablePercent", ns)),
-        )
-        for item in (trade.iterfind("ram:IncludedSupplyChainTradeLineItem", ns) if trade is not None else ())
-    )
-    vat = tuple(
-        VatBreakdown(
-            category=_text(tax, "ram:CategoryCode", ns),
-            rate=_decimal(_text(tax, "ram:RateApplicablePercent", ns)),
-            taxable_amount=_decimal(_text(tax, "ram:BasisAmount", ns)),
-            tax_amount=_decimal(_text(tax, "ram:CalculatedAmount", ns)),
-            exemption_reason=_text(tax, "ram:ExemptionReason", ns),
-        )
-        for tax in (settlement.iterfind("ram:ApplicableTradeTax", ns) if settlement is not None else ())
-    )
-    vat_total = next(
-        (
-            _decimal(" ".join(total.text.split()) if total.text else "")
-            for total in (summation.iterfind("ram:TaxTotalAmount", ns) if summation is not None else ())
-            if total.get("currencyID") in (None, currency)
-        ),
-        None,
-    )
-    delivery_path = (
-        "ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime/"
-        "udt:DateTimeString"
-    )
-    return InvoiceData(
-        syntax=Syntax.CII,
-        specification=_text(
-            root, "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID", ns
-        ),
-        number=_text(document, "ram:ID", ns),
-        type_code=_text(document, "ram:TypeCode", ns),
-        issue_date=_date(_text(document, "ram:IssueDateTime/udt:DateTimeString", ns)),
-        due_date=_date(
-            _text(settlement, "ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString", ns)
-        ),
-        delivery_date=_date(_text(trade, delivery_path, ns)),
-        currency=currency,
-        buyer_reference=_text(agreement, "ram:BuyerReference", ns),
-        order_reference=_text(agreement, "ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID", ns),
-        seller=_cii_party(_find(agreement, "ram:SellerTradeParty")),
-        buyer=_cii_party(_find(agreement, "ram:BuyerTradeParty")),
-        lines=lines,
-        vat=vat,
-        totals=Totals(
-            line_total=_decimal(_text(summation, "ram:LineTotalAmount", ns)),
-            allowance_total=_decimal(_text(summation, "ram:AllowanceTotalAmount", ns)),
-            charge_total=_decimal(_text(summation, "ram:ChargeTotalAmount", ns)),
-            net_total=_decimal(_text(summation, "ram:TaxBasisTotalAmount", ns)),
-            vat_total=vat_total,
-            gross_total=_decimal(_text(summation, "ram:GrandTotalAmount", ns)),
-            prepaid=_decimal(_text(summation, "ram:TotalPrepaidAmount", ns)),
-            amount_due=_decimal(_text(summation, "ram:DuePayableAmount", ns)),
-        ),
-        payment=Payment(
-            means_code=_text(means, "ram:TypeCode", ns),
-            iban=_text(means, "ram:PayeePartyCreditorFinancialAccount/ram:IBANID", ns),
-            bic=_text(means, "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID", ns),
-            account_name=_text(means, "ram:PayeePartyCreditorFinancialAccount/ram:AccountName", ns),
-            reference=_text(settlement, "ram:PaymentReference", ns),
-            terms=_text(settlement, "ram:SpecifiedTradePaymentTerms/ram:Description", ns),
-        ),
-        notes=tuple(_text(note, "ram:Content", ns) for note in document.iterfind("ram:IncludedNote", ns))
-        if document is not None
-        else (),
+        **_fields(InvoiceData, root, paths.document, ns),
+        seller=_party(root, paths.seller, paths),
+        buyer=_party(root, paths.buyer, paths),
+        lines=_all(root, paths.lines, InvoiceLine, ns),
+        vat=_all(root, paths.vat, VatBreakdown, ns),
+        totals=Totals(**_fields(Totals, root, paths.totals, ns)),
+        payment=Payment(**_fields(Payment, root, paths.payment, ns)),
+        notes=tuple(_value(note, note_text, ns) for note in _xpath(root, each_note, ns)),
     )
