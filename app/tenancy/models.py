@@ -10,8 +10,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.timeutil import UTCDateTime, utcnow
 
+#: Top-level paths of the portal itself, which a commune slug would shadow or be shadowed by.
 RESERVED_SLUGS = frozenset(
-    {"staff", "api", "static", "healthz", "search", "favicon.ico", "robots.txt", "association", "invitation"}
+    {
+        "staff",
+        "api",
+        "static",
+        "healthz",
+        "search",
+        "favicon.ico",
+        "robots.txt",
+        "association",
+        "invitation",
+        "barrierefreiheit",
+        "leichte-sprache",
+    }
 )
 
 

@@ -77,6 +77,8 @@ def discover_pages(app: Flask) -> dict[str, str]:
     return {
         "portal home": "/",
         "portal search": "/search?q=Kita",
+        "portal accessibility statement": "/barrierefreiheit",
+        "portal easy language": "/leichte-sprache",
         "commune home": home,
         "news list": f"{home}news/",
         "news item": news[0],

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.e2e
 PAGE_TYPES = (
     "portal home",
     "portal search",
+    "portal accessibility statement",
+    "portal easy language",
     "commune home",
     "news list",
     "news item",

@@ -106,15 +106,28 @@ def test_footer_names_the_pages_in_german(client: FlaskClient, commune_slug: str
     assert "Leichte Sprache" in texts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="portal-wide pages (app/portal/views.py: /, /search; staff login) have no accessibility "
-    "statement or Leichte Sprache page to link to: the portal needs association-level pages "
-    "(e.g. /barrierefreiheit, /leichte-sprache), then _footer.html links them",
+@pytest.mark.parametrize("lang", ["de", "en", "pl", "dsb"])
+@pytest.mark.parametrize(
+    ("url", "status"), [("/", 200), ("/search?q=Kita", 200), ("/staff/login", 200), ("/gibt/es/nicht", 404)]
 )
-def test_portal_pages_link_accessibility_statement_and_easy_language(client: FlaskClient) -> None:
+def test_portal_pages_link_accessibility_statement_and_easy_language(
+    client: FlaskClient, url: str, status: int, lang: str
+) -> None:
+    """Pages outside a commune link the association's statement and Leichte Sprache page."""
     make_association()
-    tree = _tree(client, "/")
-    texts = [a.text_content().strip() for a in tree.xpath("//footer//a")]
-    assert "Barrierefreiheit" in texts
-    assert "Leichte Sprache" in texts
+    tree = _tree(client, f"{url}{'&' if '?' in url else '?'}lang={lang}", status)
+    footer_links = tree.xpath("//footer//a/@href")
+    assert "/barrierefreiheit" in footer_links, url
+    assert "/leichte-sprache" in footer_links, url
+    if lang == "de":
+        texts = [a.text_content().strip() for a in tree.xpath("//footer//a")]
+        assert "Barrierefreiheit" in texts
+        assert "Leichte Sprache" in texts
+
+
+def test_commune_pages_do_not_link_the_association_pages(client: FlaskClient, commune_slug: str) -> None:
+    """Inside a commune the footer leads to the commune's own statement, not the portal's."""
+    tree = _tree(client, f"/{commune_slug}/")
+    footer_links = tree.xpath("//footer//a/@href")
+    assert "/barrierefreiheit" not in footer_links
+    assert "/leichte-sprache" not in footer_links
