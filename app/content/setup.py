@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app.content.editing import setup as editing_setup
 from app.content.search import install_index_hooks
 from app.content.views import navigation_pages
+from app.timeformat import format_day_with_times, format_moment
 
 _MEDIA_TYPE_LABELS = {
     "application/pdf": _l("PDF-Dokument"),
@@ -38,4 +39,7 @@ def init_app(app: Flask) -> None:
     # Every commune page (also other features' and the error pages) shows the page tree's top level.
     app.jinja_env.globals["commune_navigation"] = navigation_pages
     app.jinja_env.filters["media_type_label"] = media_type_label
+    # Events show weekday, date and times in the reader's language (app/timeformat.py).
+    app.jinja_env.filters["moment"] = format_moment
+    app.jinja_env.globals["day_with_times"] = format_day_with_times
     editing_setup.init_app(app)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -27,7 +28,8 @@ from app.submissions.drafts import release_blobs
 from app.submissions.models import Submission
 from app.submissions.services import clean_filename
 from app.tenancy.models import Commune
-from app.timeutil import to_berlin, utcnow
+from app.timeformat import format_deadline
+from app.timeutil import utcnow
 
 #: Bytes of randomness in a token (``secrets.token_urlsafe`` gives 43 characters).
 TOKEN_BYTES = 32
@@ -255,31 +257,35 @@ def log_access(
 
 
 def grant_mail(grant: InspectionGrant, link: str) -> EmailMessage:
-    """The e-mail that gives the applicant the link (plain text, German as the office writes)."""
+    """The e-mail that gives the applicant the link (plain text, in the language the
+    applicant filled the form in, whichever language the clerk's screen shows)."""
     commune = grant.commune
-    expires = to_berlin(grant.expires_at).strftime("%d.%m.%Y, %H:%M")
-    lines = [
-        _("Guten Tag,"),
-        "",
-        _(
-            "%(commune)s gewährt Ihnen Einsicht in Unterlagen zu Ihrem Antrag %(reference)s.",
-            commune=commune.official_name or commune.name,
-            reference=grant.submission.reference,
-        ),
-        "",
-        _("Sie können die Dokumente bis %(expires)s Uhr hier herunterladen:", expires=expires),
-        link,
-        "",
-    ]
-    if grant.message:
-        lines += [grant.message, ""]
-    lines += [
-        _("Der Link ist persönlich: Geben Sie ihn bitte nicht weiter. Jeder Abruf wird protokolliert."),
-        "",
-        _("Mit freundlichen Grüßen"),
-        commune.official_name or commune.name,
-    ]
-    subject = _("Akteneinsicht zu Ihrem Antrag %(reference)s", reference=grant.submission.reference)
+    with force_locale(grant.submission.locale):
+        lines = [
+            _("Guten Tag,"),
+            "",
+            _(
+                "%(commune)s gewährt Ihnen Einsicht in Unterlagen zu Ihrem Antrag %(reference)s.",
+                commune=commune.official_name or commune.name,
+                reference=grant.submission.reference,
+            ),
+            "",
+            _(
+                "Sie können die Dokumente bis %(expires)s hier herunterladen:",
+                expires=format_deadline(grant.expires_at),
+            ),
+            link,
+            "",
+        ]
+        if grant.message:
+            lines += [grant.message, ""]
+        lines += [
+            _("Der Link ist persönlich: Geben Sie ihn bitte nicht weiter. Jeder Abruf wird protokolliert."),
+            "",
+            _("Mit freundlichen Grüßen"),
+            commune.official_name or commune.name,
+        ]
+        subject = _("Akteneinsicht zu Ihrem Antrag %(reference)s", reference=grant.submission.reference)
     return compose_mail(grant.recipient_email, subject, "\n".join(lines))
 
 
