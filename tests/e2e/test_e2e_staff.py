@@ -42,6 +42,22 @@ def test_staff_login_errors_are_accessible(page: Any, portal: Portal) -> None:
     check_accessible(page, "staff login with an error")
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_failed_staff_login_moves_the_focus_to_the_error_summary(
+    page: Any, portal: Portal, lang: str
+) -> None:
+    """WCAG 3.3.1 with the GOV.UK pattern: a screen reader starts at the list of problems."""
+    page.goto(portal.href("/staff/login", lang))
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+    summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    page.wait_for_function("document.activeElement && document.activeElement.matches('[data-error-summary]')")
+    assert summary.evaluate("element => element === document.activeElement")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#email"
+
+
 def test_staff_start_page_is_accessible(page: Any, portal: Portal) -> None:
     _sign_in(page, portal, ASSOCIATION_ADMIN_EMAIL)
     check_accessible(page, "staff start page")
