@@ -40,7 +40,8 @@ from app.staff.permissions import assignable_roles, may_manage_user
 from app.storage import blob_store
 from app.tenancy.models import Commune, Office
 from app.tenancy.services import SLUG_PATTERN, find_commune, is_valid_commune_slug
-from app.timeutil import to_berlin, utcnow
+from app.timeformat import format_deadline
+from app.timeutil import utcnow
 
 #: How long an invitation link can be used.
 INVITATION_LIFETIME = timedelta(hours=72)
@@ -282,7 +283,7 @@ def _invitation_mail(user: User, link: str, inviter: str, expires_at: datetime) 
                 "",
                 _(
                     "Der Link ist bis %(time)s gültig und kann nur einmal benutzt werden.",
-                    time=to_berlin(expires_at).strftime("%d.%m.%Y, %H:%M Uhr"),
+                    time=format_deadline(expires_at),
                 ),
                 _("Ihre Anmeldung: %(email)s", email=user.email),
                 "",
