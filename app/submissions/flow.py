@@ -466,7 +466,7 @@ def _submit(offered: OfferedService, draft: Draft) -> Response | tuple[str, int]
         )
     draft_id = draft.id
     try:
-        outcome = submit_draft(draft, locale=current_language())
+        outcome = submit_draft(draft, locale=current_language(), offered=offered)
     except ServiceNotOffered:
         abort(404)
     except IncompleteDraft as exc:

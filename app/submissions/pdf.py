@@ -18,8 +18,9 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import inspect, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import documents
 from app.catalogue.models import CommuneService
@@ -164,8 +165,7 @@ def render_and_store_pdf(submission_id: int) -> bool:
     with a ``pdf_failed`` history entry (once per distinct error) and left for
     :func:`render_pending_pdfs`; it never raises for a rendering problem.
     """
-    session = db.session
-    submission = session.scalar(
+    submission = db.session.scalar(
         select(Submission)
         .where(Submission.id == submission_id)
         .options(
@@ -177,37 +177,57 @@ def render_and_store_pdf(submission_id: int) -> bool:
     )
     if submission is None:
         return False
+    return store_pdf(submission)
+
+
+#: The columns that record a stored PDF on its submission.
+_PDF_COLUMNS = ("pdf_key", "pdf_sha256", "pdf_size", "pdf_rendered_at", "pdf_error", "updated_at")
+
+
+def store_pdf(submission: Submission) -> bool:
+    """:func:`render_and_store_pdf` for a submission at hand with its commune, office and attachments.
+
+    The submit calls it with the submission it has just committed, so nothing is read again.
+    On success the submission object shows the stored PDF (without a database round trip).
+    """
     if submission.pdf_key is not None:
         return True
-    reference = submission.reference
+    session = db.session
+    submission_id, reference = submission.id, submission.reference
     try:
         data = render_pdf(submission)
         stored = blob_store().put(data, session=session)
         now = utcnow()
+        recorded = dict(zip(_PDF_COLUMNS, (stored.key, stored.sha256, stored.size, now, None, now),
+                            strict=True))
         # A plain UPDATE guarded by "no PDF yet": two renderers racing store one PDF, and the
         # submission's optimistic-locking version is left to the clerks' edits.
         result = session.execute(
             update(Submission)
             .where(Submission.id == submission_id, Submission.pdf_key.is_(None))
-            .values(
-                pdf_key=stored.key,
-                pdf_sha256=stored.sha256,
-                pdf_size=stored.size,
-                pdf_rendered_at=now,
-                pdf_error=None,
-            )
+            .values(**recorded)
             .execution_options(synchronize_session=False)
         )
+        event = None
         if result.rowcount == 1:
-            session.add(
-                SubmissionEvent(submission_id=submission_id, kind=EventKind.PDF_RENDERED, created_at=now)
-            )
+            event = SubmissionEvent(submission_id=submission_id, kind=EventKind.PDF_RENDERED, created_at=now)
+            session.add(event)
         session.commit()
     except Exception as exc:
         session.rollback()
         log.exception("PDF of submission %s could not be rendered; the worker tries again", reference)
         _record_failure(submission_id, f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH])
+        # The failure is on record now; whoever looks at the submission next reads it afresh.
+        session.expire(submission)
         return False
+    if event is not None:
+        for column, value in recorded.items():
+            set_committed_value(submission, column, value)
+        if "events" not in inspect(submission).unloaded:
+            set_committed_value(submission, "events", [*submission.events, event])
+    else:
+        # Another renderer was first: its PDF is the one on record.
+        session.expire(submission, list(_PDF_COLUMNS))
     log.info("rendered PDF of %s (%d bytes)", reference, stored.size)
     return True
 

@@ -36,6 +36,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,7 +46,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from app.catalogue.models import CommuneService
 from app.catalogue.services import OfferedService, get_offered_service
@@ -296,8 +297,27 @@ def _fee_total(offered: OfferedService, answers: Mapping[str, Any]) -> Decimal |
     return result.total
 
 
-def submit_draft(draft: Draft, *, locale: str) -> SubmitOutcome:
+@contextmanager
+def _kept_loaded(session: scoped_session[Session]) -> Iterator[None]:
+    """Commits inside leave the session's objects loaded instead of expiring them.
+
+    The submit writes every value it then needs (the submission, its attachments, commune and
+    office); reading them all back after each commit would only cost round trips.
+    """
+    real = session()
+    previous = real.expire_on_commit
+    real.expire_on_commit = False
+    try:
+        yield
+    finally:
+        real.expire_on_commit = previous
+
+
+def submit_draft(draft: Draft, *, locale: str, offered: OfferedService | None = None) -> SubmitOutcome:
     """Turn a complete draft into a submission (see the module docstring); idempotent per draft.
+
+    ``offered`` is the commune's offer of the service when the caller has just read it (the
+    check page has); otherwise it is read here.
 
     Raises :class:`ServiceNotOffered` when the commune no longer offers the service online
     and :class:`IncompleteDraft` when required answers are missing, an uploaded file has
@@ -317,7 +337,8 @@ def submit_draft(draft: Draft, *, locale: str) -> SubmitOutcome:
         session.commit()
         return SubmitOutcome(existing, None, False)
 
-    offered = get_offered_service(draft.commune, draft.service_slug)
+    if offered is None or offered.slug != draft.service_slug:
+        offered = get_offered_service(draft.commune, draft.service_slug)
     if offered is None or offered.office is None:
         session.rollback()
         raise ServiceNotOffered(draft.service_slug)
@@ -337,7 +358,8 @@ def submit_draft(draft: Draft, *, locale: str) -> SubmitOutcome:
     try:
         submission = _store(session, draft, offered, answers, locale, token)
         delivery_ids = _enqueue(session, submission, offered.choice, offered.office)
-        session.commit()
+        with _kept_loaded(session):
+            session.commit()
     except IntegrityError:
         # Another request stored this draft between our check and our insert (draft_key is
         # unique); ours is rolled back with its reference number.
@@ -350,7 +372,8 @@ def submit_draft(draft: Draft, *, locale: str) -> SubmitOutcome:
         session.rollback()
         raise
     log.info("stored submission %s (%s)", submission.reference, service.slug)
-    _after_commit(submission, delivery_ids, token)
+    with _kept_loaded(session):
+        _after_commit(submission, delivery_ids, token)
     return SubmitOutcome(submission, token, True)
 
 
@@ -412,7 +435,7 @@ def _enqueue(
 def _after_commit(submission: Submission, delivery_ids: list[int], token: str) -> None:
     """The work that follows a stored submission; none of it may undo or hide the submit."""
     reference = submission.reference
-    submission_pdf.render_and_store_pdf(submission.id)
+    submission_pdf.store_pdf(submission)
     try:
         delivery.attempt_after_commit(delivery_ids)
     except Exception:

@@ -1,0 +1,76 @@
+"""The submit reads back nothing it has just written: what it stored stays at hand after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+from submission_builders import Setting, make_draft, offer_service, serving_service, write_test_form
+
+from app.extensions import db
+from app.submissions.models import EventKind, Submission
+from app.submissions.services import submit_draft
+
+
+@pytest.fixture
+def setting(app: Flask, tmp_path: Path) -> Iterator[Setting]:
+    with serving_service(app, write_test_form(tmp_path / "forms")) as service:
+        yield offer_service(service)
+
+
+def _statements_of(work: object) -> list[str]:
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        work()  # type: ignore[operator]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_pdf_and_confirmation_after_the_commit_read_nothing_again(
+    setting: Setting, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendering and storing the PDF and writing the confirmation use the submission, its
+    attachments, commune and office as the transaction stored them: after the INSERT of the
+    submission the database only sees writes."""
+    monkeypatch.setitem(app.config, "DELIVERY_ATTEMPT_AFTER_COMMIT", False)
+    # The first submit of a form version reads its kept definition once per process.
+    submit_draft(make_draft(setting)[0], locale="de")
+    draft, _ = make_draft(setting)
+    outcomes = []
+
+    statements = _statements_of(lambda: outcomes.append(submit_draft(draft, locale="de")))
+
+    inserted = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO submission "))
+    assert [s[:60] for s in statements[inserted:] if s.startswith("SELECT")] == []
+    submission = outcomes[0].submission
+    # What the object shows is what the database holds.
+    assert submission.pdf_key is not None
+    assert [e.kind for e in submission.events] == [EventKind.SUBMITTED, EventKind.PDF_RENDERED]
+    db.session.expire_all()
+    stored = db.session.get(Submission, submission.id)
+    assert stored.pdf_key == submission.pdf_key and stored.pdf_size == submission.pdf_size
+    assert [e.kind for e in stored.events] == [EventKind.SUBMITTED, EventKind.PDF_RENDERED]
+
+
+def test_the_check_page_hands_its_offer_to_the_submit(
+    setting: Setting, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """submit_draft with the offer the caller has just read does not read it again."""
+    monkeypatch.setitem(app.config, "DELIVERY_ATTEMPT_AFTER_COMMIT", False)
+    from app.catalogue.services import get_offered_service
+
+    draft, _ = make_draft(setting)
+    offered = get_offered_service(draft.commune, draft.service_slug)
+
+    statements = _statements_of(lambda: submit_draft(draft, locale="de", offered=offered))
+
+    assert [s for s in statements if s.startswith("SELECT") and "FROM commune_service" in s] == []
