@@ -45,12 +45,27 @@ BASE_FEE_LABEL = N_("Gebühr")
 INVOICE_SERVICES = frozenset({"e-rechnung"})
 
 
+#: Where the parsed definitions are cached between starts, inside the instance folder
+#: (writable only by the portal; the cache holds pickles). Config ``FORMSPEC_CACHE_DIR``
+#: overrides it; an empty value turns the cache off. Off by default under TESTING.
+CACHE_FOLDER = "formspec-cache"
+
+
+def spec_cache_dir(app: Flask) -> Path | None:
+    """The folder of the start-up cache of parsed definitions, or None for none."""
+    if "FORMSPEC_CACHE_DIR" in app.config:
+        configured = app.config["FORMSPEC_CACHE_DIR"]
+        return Path(configured) if configured else None
+    return None if app.testing else Path(app.instance_path) / CACHE_FOLDER
+
+
 def load_into_app(app: Flask) -> Catalogue:
     """Parse the definitions in FORMS_DIR once and keep them on ``app``.
 
     A broken file is skipped and logged with every mistake in it; the rest serve.
+    Definitions unchanged since the last start come from the cache (``spec_cache_dir``).
     """
-    catalogue = load_catalogue(Path(app.config["FORMS_DIR"]))
+    catalogue = load_catalogue(Path(app.config["FORMS_DIR"]), spec_cache_dir(app))
     for error in catalogue.errors:
         log.error("form definition skipped: %s", error)
     app.extensions[EXTENSION_KEY] = catalogue

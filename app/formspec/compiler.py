@@ -257,6 +257,11 @@ class UploadField(Field):
         return ""
 
 
+#: The flags WTForms copies from a validator onto its field (shared: never changed).
+_REQUIRED_FLAGS: Mapping[str, bool] = MappingProxyType({"required": True})
+_NO_FLAGS: Mapping[str, bool] = MappingProxyType({})
+
+
 class SpecValidator:
     """Checks one field against its FieldSpec and converts the input to the stored answer.
 
@@ -264,9 +269,11 @@ class SpecValidator:
     the JSON value (None for an empty optional field; uploads for file fields).
     """
 
+    __slots__ = ("field_flags", "spec")
+
     def __init__(self, spec: FieldSpec) -> None:
         self.spec = spec
-        self.field_flags = {"required": True} if spec.required else {}
+        self.field_flags = _REQUIRED_FLAGS if spec.required else _NO_FLAGS
 
     def __call__(self, form: StepForm, field: Field) -> None:
         field.answer = None
@@ -732,7 +739,7 @@ class StepForm(Form):
 
 
 def _unbound_field(spec: FieldSpec, gettext: Gettext) -> Any:
-    validators = [SpecValidator(spec)]
+    validators = (SpecValidator(spec),)
     common: dict[str, Any] = {
         "label": gettext(spec.label) if spec.label else "",
         "description": gettext(spec.hint) if spec.hint else "",
@@ -794,9 +801,10 @@ def step_form_class(service: ServiceSpec, step_name: str, gettext: Gettext) -> t
     step = form.step(step_name) if form else None
     if form is None or step is None:
         raise KeyError(f"{service.slug} has no step {step_name!r}")
-    attributes: dict[str, Any] = {spec.name: _unbound_field(spec, gettext) for spec in step.fields()}
+    specs = {spec.name: spec for spec in step.fields()}
+    attributes: dict[str, Any] = {name: _unbound_field(spec, gettext) for name, spec in specs.items()}
     attributes.update(
-        field_specs=MappingProxyType({spec.name: spec for spec in step.fields()}),
+        field_specs=MappingProxyType(specs),
         step_spec=step,
         form_spec=form,
         translate=staticmethod(gettext),

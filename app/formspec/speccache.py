@@ -1,15 +1,19 @@
 """A start-up cache of parsed services, so that unchanged definition files are not parsed again.
 
 Parsing YAML with line numbers and linting costs a few milliseconds per file; with hundreds
-of services every worker would pay it at each start. The cache keeps each successfully
-parsed ServiceSpec in a file named after the SHA-256 of the definition's bytes and of this
-package's source code, so any change to the file or to the parser misses the cache. Files
-with mistakes are never cached: they are parsed (and reported) every time.
+of services every worker would pay it at each start. The cache is ONE file per forms/ folder
+holding every successfully parsed ServiceSpec, each under the SHA-256 of its definition's
+bytes (and of what it depends on) and of this package's source code, so any change to a
+file or to the parser misses the cache for that file. Files with mistakes are never cached:
+they are parsed (and reported) every time.
 
-Entries are pickles of the portal's own objects, like Jinja's bytecode cache: the cache
-folder must be writable only by the portal. A damaged or foreign entry is ignored and
-replaced. Writes are atomic (temporary file, then rename), so workers starting at the same
-time cannot read half an entry.
+The file starts with a header naming the format, the engine's code version and the length
+and SHA-256 of the payload; a file whose header or checksum does not match (partly written,
+damaged, from another version) is ignored as a whole and rewritten: its entries are never
+used. The payload is a pickle of the portal's own objects, like Jinja's bytecode cache: the
+cache folder must be writable only by the portal. Writes go to a temporary file that then
+replaces the cache (``os.replace``), so workers starting at the same time never read half
+a file; the last one to finish wins, and every version written is complete.
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ from app.formspec.model import ServiceSpec
 
 logger = logging.getLogger(__name__)
 
-_SUFFIX = ".spec"
+#: Names the format; a new layout of the file gets a new magic.
+MAGIC = b"kommunalportal formspec cache 2\n"
+_DIGEST = 32
+_LENGTH = 8
+HEADER_SIZE = len(MAGIC) + _DIGEST + _LENGTH + _DIGEST
 
 
 @functools.cache
@@ -39,14 +47,63 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-class SpecCache:
-    """Parsed services by content key, in ``directory``; without a directory it does nothing."""
+def encode(entries: dict[str, ServiceSpec]) -> bytes:
+    """The cache file's bytes for these entries: header, then the pickled entries."""
+    payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+    return b"".join(
+        (
+            MAGIC,
+            bytes.fromhex(code_version()),
+            len(payload).to_bytes(_LENGTH, "big"),
+            hashlib.sha256(payload).digest(),
+            payload,
+        )
+    )
 
-    def __init__(self, directory: Path | None) -> None:
-        self.directory = Path(directory) if directory is not None else None
-        self.used: set[str] = set()
-        if self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
+
+def decode(data: bytes) -> dict[str, ServiceSpec] | None:
+    """The entries of a cache file, or None unless it is whole, undamaged and of this code."""
+    if len(data) < HEADER_SIZE or not data.startswith(MAGIC):
+        return None
+    view = memoryview(data)
+    position = len(MAGIC)
+    if view[position : position + _DIGEST] != bytes.fromhex(code_version()):
+        return None
+    position += _DIGEST
+    length = int.from_bytes(view[position : position + _LENGTH], "big")
+    position += _LENGTH
+    checksum = view[position : position + _DIGEST]
+    payload = view[HEADER_SIZE:]
+    if len(payload) != length or hashlib.sha256(payload).digest() != checksum:
+        return None
+    try:
+        entries = pickle.loads(payload)
+    except Exception:
+        logger.warning("ignoring form cache that does not unpickle", exc_info=True)
+        return None
+    if not isinstance(entries, dict) or not all(
+        isinstance(key, str) and isinstance(service, ServiceSpec) for key, service in entries.items()
+    ):
+        return None
+    return entries
+
+
+class SpecCache:
+    """Parsed services by content key, in one file in ``directory``; without a directory it does nothing.
+
+    ``scope`` tells apart the caches of different forms/ folders sharing a directory. Read
+    the entries with ``get``, add with ``put``, and call ``save`` once at the end: it
+    rewrites the file only if an entry was added or one is no longer used.
+    """
+
+    def __init__(self, directory: Path | None, scope: str = "") -> None:
+        self.path: Path | None = None
+        if directory is not None:
+            name = hashlib.sha256(scope.encode()).hexdigest()[:16]
+            self.path = Path(directory) / f"catalogue-{name}.cache"
+        self._stored: dict[str, ServiceSpec] | None = None
+        self.used: dict[str, ServiceSpec] = {}
+        self._added = False
 
     def key(self, *parts: bytes) -> str:
         """The key of a definition: its bytes (and what it depends on) and the code version."""
@@ -56,44 +113,63 @@ class SpecCache:
             digest.update(part)
         return digest.hexdigest()
 
-    def get(self, key: str) -> ServiceSpec | None:
-        """The cached service, or None (also for a damaged entry)."""
-        if self.directory is None:
-            return None
-        self.used.add(key)
+    def _entries(self) -> dict[str, ServiceSpec]:
+        if self._stored is None:
+            self._stored = self._read()
+        return self._stored
+
+    def _read(self) -> dict[str, ServiceSpec]:
+        if self.path is None:
+            return {}
         try:
-            with (self.directory / f"{key}{_SUFFIX}").open("rb") as handle:
-                service = pickle.load(handle)
+            data = self.path.read_bytes()
         except FileNotFoundError:
-            return None
-        except Exception:
-            logger.warning("ignoring damaged form cache entry %s", key, exc_info=True)
-            return None
-        return service if isinstance(service, ServiceSpec) else None
+            return {}
+        except OSError:
+            logger.warning("could not read form cache %s", self.path, exc_info=True)
+            return {}
+        entries = decode(data)
+        if entries is None:
+            logger.warning("ignoring damaged or outdated form cache %s; the files are parsed", self.path)
+            return {}
+        return entries
+
+    def get(self, key: str) -> ServiceSpec | None:
+        """The cached service, or None."""
+        service = self._entries().get(key)
+        if service is not None:
+            self.used[key] = service
+        return service
 
     def put(self, key: str, service: ServiceSpec) -> None:
-        """Store a parsed service; a failure to write only costs the next start some time."""
-        if self.directory is None:
+        """Remember a freshly parsed service for ``save``."""
+        if self.path is None:
             return
-        self.used.add(key)
+        self.used[key] = service
+        self._added = True
+
+    def save(self) -> None:
+        """Write the entries used in this load, if they differ from the file's; entries of
+        files that changed or went away are dropped. A failure to write only costs the
+        next start some time."""
+        if self.path is None or not (self._added or self.used.keys() != self._entries().keys()):
+            return
         try:
-            descriptor, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(
+                dir=self.path.parent, prefix=".catalogue-", suffix=".tmp"
+            )
         except OSError:
-            logger.warning("could not write form cache entry %s", key, exc_info=True)
+            logger.warning("could not write form cache %s", self.path, exc_info=True)
             return
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                pickle.dump(service, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.directory / f"{key}{_SUFFIX}")
-        except OSError:
-            logger.warning("could not write form cache entry %s", key, exc_info=True)
+                handle.write(encode(self.used))
+            os.replace(temporary, self.path)
+        except Exception:
+            logger.warning("could not write form cache %s", self.path, exc_info=True)
+            return
         finally:
             Path(temporary).unlink(missing_ok=True)
-
-    def prune(self) -> None:
-        """Remove entries of definitions that no longer exist in this form (old versions)."""
-        if self.directory is None:
-            return
-        for path in self.directory.glob(f"*{_SUFFIX}"):
-            if path.stem not in self.used:
-                path.unlink(missing_ok=True)
+        self._stored = dict(self.used)
+        self._added = False

@@ -9,7 +9,7 @@ carry the locations as attributes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -70,63 +70,121 @@ def location_of(container: Any, key: str | int, default_file: str) -> Location:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _SEXAGESIMAL_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
 class _Reader:
+    """Turns the composed node tree into located containers.
+
+    Scalars written as plain text are the bulk of a definition: they are returned directly,
+    and Location objects are shared per line (a flow mapping such as ``{name: a, type: text}``
+    sits on one line), so reading a file allocates little beyond the values themselves.
+    """
+
     def __init__(self, file: str, loader: Any) -> None:
         self.file = file
         self.loader = loader
         self.errors: list[SpecError] = []
+        self._locations: dict[int, Location] = {}
+
+    def at(self, node: yaml.Node) -> Location:
+        line = node.start_mark.line + 1
+        location = self._locations.get(line)
+        if location is None:
+            location = self._locations[line] = Location(self.file, line)
+        return location
 
     def convert(self, node: yaml.Node) -> Any:
-        location = Location(self.file, _line(node))
-        if isinstance(node, yaml.MappingNode):
-            self.loader.flatten_mapping(node)
-            mapping = LocatedDict(location=location)
-            for key_node, value_node in node.value:
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            tag = node.tag
+            if tag in (_STR_TAG, _TIMESTAMP_TAG):
+                # Dates stay text: the parser reads them (and "today", "-18y") itself, and
+                # the source must stay JSON-serialisable.
+                return node.value
+            if tag in _SEXAGESIMAL_TAGS and ":" in node.value:
+                # YAML 1.1 reads 18:30 as the base-60 number 1110; a form author means a time.
+                return node.value
+            return self.loader.construct_object(node, deep=True)
+        if kind is yaml.MappingNode:
+            return self.mapping(node)
+        if kind is yaml.SequenceNode:
+            sequence = LocatedList(location=self.at(node))
+            locations = sequence.item_locations
+            for item in node.value:
+                sequence.append(self.convert(item))
+                locations.append(self.at(item))
+            return sequence
+        return self.loader.construct_object(node, deep=True)
+
+    def mapping(self, node: yaml.MappingNode) -> LocatedDict:
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                self.loader.flatten_mapping(node)
+                break
+        mapping = LocatedDict(location=self.at(node))
+        locations = mapping.key_locations
+        for key_node, value_node in node.value:
+            if type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG:
+                key = key_node.value
+            else:
                 key = self.convert(key_node)
                 if not isinstance(key, str):
                     key = str(key)
-                if key in mapping:
-                    first = mapping.key_locations[key].line
-                    self.errors.append(
-                        DuplicateNameError(
-                            self.file,
-                            _line(key_node),
-                            key,
-                            f"Der Schlüssel „{key}“ steht hier zum zweiten Mal (zuerst in Zeile {first}); "
-                            "jeder Schlüssel darf nur einmal vorkommen.",
-                        )
+            if key in mapping:
+                first = locations[key].line
+                self.errors.append(
+                    DuplicateNameError(
+                        self.file,
+                        key_node.start_mark.line + 1,
+                        key,
+                        f"Der Schlüssel „{key}“ steht hier zum zweiten Mal (zuerst in Zeile {first}); "
+                        "jeder Schlüssel darf nur einmal vorkommen.",
                     )
-                    continue
-                mapping[key] = self.convert(value_node)
-                mapping.key_locations[key] = Location(self.file, _line(key_node))
-            return mapping
-        if isinstance(node, yaml.SequenceNode):
-            sequence = LocatedList(location=location)
-            for item in node.value:
-                sequence.append(self.convert(item))
-                sequence.item_locations.append(Location(self.file, _line(item)))
-            return sequence
-        if node.tag == _STR_TAG:
-            return node.value
-        if node.tag in _SEXAGESIMAL_TAGS and ":" in node.value:
-            # YAML 1.1 reads 18:30 as the base-60 number 1110; a form author means a time.
-            return node.value
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            # Dates stay text: the parser reads them (and "today", "-18y") itself, and
-            # the source must stay JSON-serialisable.
-            return node.value
-        return self.loader.construct_object(node, deep=True)
+                )
+                continue
+            mapping[key] = self.convert(value_node)
+            locations[key] = self.at(key_node)
+        return mapping
 
 
-#: libyaml's parser when PyYAML was built with it (8x faster), else the pure-Python one.
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """libyaml's parser when PyYAML was built with it (8x faster), else the pure-Python one,
+    with a cheaper tag resolver.
+
+    PyYAML resolves the tag of every plain scalar by trying regular expressions in Python;
+    a definition repeats the same words (keys, types, true/false) over and over, so each
+    distinct text is resolved once and remembered. The result depends on the text alone:
+    the safe loader has no path resolvers.
+    """
+
+    _plain_tags: ClassVar[dict[str, str]] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._plain_tags) < _PLAIN_TAGS_KEPT:
+                    self._plain_tags[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+
+assert not _Loader.yaml_path_resolvers, "the resolver shortcuts assume no path resolvers"
+#: How many distinct plain texts the resolver remembers (a bound, not a tuning knob).
+_PLAIN_TAGS_KEPT = 50_000
 
 
 def read_yaml(text: str, file: str) -> tuple[Any, list[SpecError]]:
