@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,22 +68,26 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDns:
     return fake
 
 
+class Connections:
+    """Records every address the portal connects to; :meth:`route` sends one to a local port."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int]] = []
+        self._routes: dict[str, tuple[str, int]] = {}
+
+    def route(self, address: str, port: int) -> None:
+        self._routes[address] = ("127.0.0.1", port)
+
+    def create_connection(self, address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        self.seen.append((address[0], address[1]))
+        return _real_create_connection(self._routes.get(address[0], address), *args, **kwargs)
+
+
 @pytest.fixture
-def connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, int], None]]:
-    """Records every address the portal connects to; ``route(address, port)`` sends one elsewhere."""
-    seen: list[tuple[str, int]] = []
-    routes: dict[str, tuple[str, int]] = {}
-
-    def create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
-        seen.append((address[0], address[1]))
-        return _real_create_connection(routes.get(address[0], address), *args, **kwargs)
-
-    def route(address: str, port: int) -> None:
-        routes[address] = ("127.0.0.1", port)
-
-    route.seen = seen  # type: ignore[attr-defined]
-    monkeypatch.setattr(socket, "create_connection", create_connection)
-    yield route
+def connections(monkeypatch: pytest.MonkeyPatch) -> Connections:
+    recorder = Connections()
+    monkeypatch.setattr(socket, "create_connection", recorder.create_connection)
+    return recorder
 
 
 def _reload(delivery: Delivery) -> Delivery:
@@ -130,7 +134,7 @@ def test_host_rebound_to_a_non_public_address_after_saving_is_refused_for_good(
 
 
 def test_one_non_public_address_among_public_ones_refuses_the_delivery(
-    delivery_settings: Flask, dns: FakeDns, connections: Callable[[str, int], None], monkeypatch
+    delivery_settings: Flask, dns: FakeDns, connections: Connections, monkeypatch
 ) -> None:
     monkeypatch.setitem(delivery_settings.config, "DELIVERY_ALLOW_PRIVATE_TARGETS", False)
     dns.set(HOOK_HOST, [PUBLIC, "10.0.0.1"])
@@ -140,28 +144,28 @@ def test_one_non_public_address_among_public_ones_refuses_the_delivery(
 
     assert outcome.state is DeliveryState.FAILED
     assert "10.0.0.1" in (_reload(delivery).last_error or "")
-    assert connections.seen == []  # type: ignore[attr-defined]
+    assert connections.seen == []
 
 
 def test_a_public_answer_is_connected_to_without_a_second_lookup(
     delivery_settings: Flask,
     webhook_receiver: HttpRecorder,
     dns: FakeDns,
-    connections: Callable[[str, int], None],
+    connections: Connections,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(delivery_settings.config, "DELIVERY_ALLOW_PRIVATE_TARGETS", False)
     port = webhook_receiver.port
     # A second lookup would get the loopback address: the request must not depend on it.
     dns.set(HOOK_HOST, [PUBLIC], ["127.0.0.1"])
-    connections(PUBLIC, port)  # the "public" host is played by the local receiver
+    connections.route(PUBLIC, port)  # the "public" host is played by the local receiver
     submission, [delivery] = submit(_hook(f"http://{HOOK_HOST}:{port}/eingang?von=portal"))
 
     [outcome] = process_due()
 
     assert outcome.state is DeliveryState.DELIVERED
     assert dns.lookups == [HOOK_HOST]
-    assert connections.seen == [(PUBLIC, port)]  # type: ignore[attr-defined]
+    assert connections.seen == [(PUBLIC, port)]
     [request] = webhook_receiver.wait_for(1)
     assert request.headers["host"] == f"{HOOK_HOST}:{port}"
     assert request.path == "/eingang?von=portal"
@@ -229,13 +233,13 @@ def test_https_sends_the_host_name_as_sni_and_checks_the_certificate_against_it(
     tls_receiver: HttpRecorder,
     authority: CertificateAuthority,
     dns: FakeDns,
-    connections: Callable[[str, int], None],
+    connections: Connections,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(outbound, "tls_context", authority.client_context)
     port = tls_receiver.port
     dns.set(HOOK_HOST, [PUBLIC])
-    connections(PUBLIC, port)
+    connections.route(PUBLIC, port)
 
     answer = outbound.post(
         f"https://{HOOK_HOST}:{port}/eingang", b"{}", {"Content-Type": "application/json"},
@@ -246,7 +250,7 @@ def test_https_sends_the_host_name_as_sni_and_checks_the_certificate_against_it(
     assert tls_receiver.server_names == [HOOK_HOST]
     [request] = tls_receiver.wait_for(1)
     assert request.headers["host"] == f"{HOOK_HOST}:{port}"
-    assert connections.seen == [(PUBLIC, port)]  # type: ignore[attr-defined]
+    assert connections.seen == [(PUBLIC, port)]
 
 
 def test_https_to_a_name_the_certificate_does_not_cover_fails(
@@ -254,13 +258,13 @@ def test_https_to_a_name_the_certificate_does_not_cover_fails(
     tls_receiver: HttpRecorder,
     authority: CertificateAuthority,
     dns: FakeDns,
-    connections: Callable[[str, int], None],
+    connections: Connections,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(outbound, "tls_context", authority.client_context)
     port = tls_receiver.port
     dns.set("andere.example", [PUBLIC])
-    connections(PUBLIC, port)
+    connections.route(PUBLIC, port)
 
     with pytest.raises(outbound.DeliveryError, match="Webhook nicht erreichbar") as failure:
         outbound.post(
