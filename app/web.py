@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 
 from flask import Flask, Response, g, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.i18n import LANGUAGES, current_language
+from app.i18n import LANGUAGES
 from app.markup import render_markdown
 from app.tenancy.web import CommuneGone, render_commune_gone
 
@@ -87,23 +86,10 @@ def _handle_unexpected(error: Exception) -> tuple[str, int]:
         return "Internal Server Error", 500
 
 
-def _language_links() -> list[dict[str, str]]:
-    args = request.args.to_dict(flat=True) if request else {}
-    links = []
-    for lang in LANGUAGES:
-        args["lang"] = lang.code
-        links.append(
-            {"code": lang.code, "name": lang.native_name, "href": f"{request.path}?{urlencode(args)}"}
-        )
-    return links
-
-
 def _template_context() -> dict[str, object]:
     return {
         "commune": g.get("commune"),
         "languages": LANGUAGES,
-        "language_links": _language_links,
-        "current_language": current_language,
     }
 
 
