@@ -64,7 +64,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from app import database, i18n, security, web  # noqa: F401  (database: SQLite pragmas)
+    from app import database, i18n, pagecache, security, web  # noqa: F401  (database: SQLite pragmas)
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     import_models()
@@ -89,4 +89,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         setup = _feature_module(feature, "setup")
         if setup is not None:
             setup.init_app(app)
+    # Last: its after_request keeps a page before any other hook adds its per-response headers.
+    pagecache.init_app(app)
     return app

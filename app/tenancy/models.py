@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
@@ -28,6 +29,12 @@ RESERVED_SLUGS = frozenset(
 )
 
 
+def new_content_generation() -> str:
+    """A fresh value for a ``content_generation`` column: random, so a row deleted and created
+    again (or a database restored from a backup) never repeats one that named other content."""
+    return secrets.token_hex(8)
+
+
 class Association(db.Model):
     """The inter-municipal IT association (Zweckverband) that runs the portal."""
 
@@ -42,6 +49,11 @@ class Association(db.Model):
     town: Mapped[str] = mapped_column(String(120), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(60), default="")
+    #: Changes whenever anything the association-wide public pages show changes (the
+    #: association, any commune); part of the page cache's keys (see app.pagecache).
+    content_generation: Mapped[str] = mapped_column(
+        String(32), default=new_content_generation, server_default="0"
+    )
 
 
 class Commune(db.Model):
@@ -69,6 +81,11 @@ class Commune(db.Model):
     require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     editors_may_publish: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Changes whenever anything the commune's public pages show changes (its profile, offices,
+    #: services, content); part of the page cache's keys (see app.pagecache).
+    content_generation: Mapped[str] = mapped_column(
+        String(32), default=new_content_generation, server_default="0"
+    )
 
     offices: Mapped[list[Office]] = relationship(
         back_populates="commune", order_by="Office.name", cascade="all, delete-orphan"
