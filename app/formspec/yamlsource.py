@@ -107,7 +107,10 @@ class _Reader:
             if tag in _SEXAGESIMAL_TAGS and ":" in node.value:
                 # YAML 1.1 reads 18:30 as the base-60 number 1110; a form author means a time.
                 return node.value
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
+            # Only JSON scalars: anything else (``!!binary`` bytes) stays the text written,
+            # so the parser reports it as a wrong type instead of failing on the source.
+            return value if value is None or isinstance(value, str | int | float) else node.value
         if kind is yaml.MappingNode:
             return self.mapping(node)
         if kind is yaml.SequenceNode:
@@ -126,6 +129,7 @@ class _Reader:
                 break
         mapping = LocatedDict(location=self.at(node))
         locations = mapping.key_locations
+        shared = self._locations
         for key_node, value_node in node.value:
             if type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG:
                 key = key_node.value
@@ -146,7 +150,11 @@ class _Reader:
                 )
                 continue
             mapping[key] = self.convert(value_node)
-            locations[key] = self.at(key_node)
+            line = key_node.start_mark.line + 1  # self.at(key_node), inlined: the hottest spot
+            location = shared.get(line)
+            if location is None:
+                location = shared[line] = Location(self.file, line)
+            locations[key] = location
         return mapping
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from app.formspec import load_catalogue
 from app.formspec.yamlsource import LocatedDict, LocatedList, read_yaml
 
-from .builders import dedent
+from .builders import SERVICE_HEAD, dedent
 
 
 def test_plain_and_quoted_texts_keep_their_types_whatever_was_read_before() -> None:
@@ -61,3 +64,17 @@ def test_merge_keys_are_resolved_and_duplicates_reported() -> None:
     assert data["feld"] == {"type": "text", "label": "Name", "name": "vorname"}
     assert [(error.line, error.key) for error in errors] == [(6, "doppelt")]
     assert "zuerst in Zeile 5" in errors[0].message
+
+
+def test_a_binary_value_stays_text_so_that_the_file_is_reported_not_fatal(tmp_path: Path) -> None:
+    data, errors = read_yaml("legal_basis: !!binary aGVsbG8=\nzahl: !!int '7'\n", "x.yaml")
+    assert errors == [] and data == {"legal_basis": "aGVsbG8=", "zahl": 7}
+    forms = tmp_path / "forms"
+    (forms / "catalogue").mkdir(parents=True)
+    (forms / "catalogue" / "binaer.yaml").write_text(
+        SERVICE_HEAD + "online: false\nlegal_basis: !!binary aGVsbG8=\n", encoding="utf-8"
+    )
+    catalogue = load_catalogue(forms)
+    assert [(error.file, error.line, error.key) for error in catalogue.errors] == [
+        ("forms/catalogue/binaer.yaml", 6, "legal_basis")
+    ]
