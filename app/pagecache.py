@@ -115,30 +115,30 @@ def release_fingerprint(app: Flask) -> str:
 # -- generations: bumped with every change, in the same transaction ------------------------------
 
 
+def _owner(obj: object) -> tuple[int | None, bool] | None:
+    """(commune id, whether the association's pages change) for a changed object, or None."""
+    if isinstance(obj, Commune):
+        return obj.id, True
+    if isinstance(obj, Association):
+        return None, True
+    if isinstance(obj, COMMUNE_CONTENT_MODELS):
+        return obj.commune_id, False
+    return None
+
+
 def _touched_scopes(session: Session) -> tuple[set[int], bool]:
     communes: set[int] = set()
     association = False
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+    dirty = [obj for obj in session.dirty if session.is_modified(obj, include_collections=False)]
+    for obj in (*session.new, *dirty, *session.deleted):
+        owner = _owner(obj)
+        if owner is None:
             continue
-        if isinstance(obj, Commune):
-            association = True
-            if obj.id is not None:
-                communes.add(obj.id)
-        elif isinstance(obj, Association):
-            association = True
-        elif isinstance(obj, COMMUNE_CONTENT_MODELS):
-            commune_id = obj.__dict__.get("commune_id")
-            if commune_id is not None:
-                communes.add(commune_id)
+        commune_id, changes_association = owner
+        if commune_id is not None:
+            communes.add(commune_id)
+        association = association or changes_association
     return communes, association
-
-
-def _load_owner_of_deleted(session: Session, flush_context: UOWTransaction, instances: object) -> None:
-    # A deleted item's commune is read after the flush; load it now, while the row exists.
-    for obj in session.deleted:
-        if isinstance(obj, COMMUNE_CONTENT_MODELS):
-            obj.commune_id  # noqa: B018 (loads an expired attribute)
 
 
 def _bump_generations(session: Session, flush_context: UOWTransaction) -> None:
@@ -164,7 +164,6 @@ def install_generation_hooks() -> None:
     """Give a new content generation to every scope a flush changes; idempotent, once per process."""
     if event.contains(Session, "after_flush", _bump_generations):
         return
-    event.listen(Session, "before_flush", _load_owner_of_deleted)
     event.listen(Session, "after_flush", _bump_generations)
 
 
@@ -198,10 +197,7 @@ def next_scheduled_change(commune_id: int, since: datetime) -> datetime | None:
     A published item becomes effective or expires, or an event ends (it leaves the upcoming
     list for the archive). ``None`` when nothing is scheduled.
     """
-    value = db.session.scalar(_NEXT_CHANGE, {"commune_id": commune_id, "since": since})
-    if isinstance(value, str):  # SQLite hands back MIN() over a UNION as text
-        value = UTCDateTime().process_result_value(datetime.fromisoformat(value), None)
-    return value
+    return db.session.scalar(_NEXT_CHANGE, {"commune_id": commune_id, "since": since})
 
 
 # -- serving and keeping pages ------------------------------------------------------------------

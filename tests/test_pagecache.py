@@ -430,6 +430,18 @@ def test_content_changes_give_only_their_commune_a_new_generation(commune: Commu
     assert _generations(commune)[0] != after
 
 
+def test_an_office_changed_or_deleted_after_a_commit_changes_the_generation(commune: Commune) -> None:
+    office = make_office(commune, name="Ordnungsamt")  # committed: every attribute expired
+    before = _generations(commune)[0]
+    office.name = "Bürgeramt"
+    db.session.commit()
+    after = _generations(commune)[0]
+    assert after != before
+    db.session.delete(office)  # expired again by the commit
+    db.session.commit()
+    assert _generations(commune)[0] != after
+
+
 def test_unrelated_changes_keep_the_generation(commune: Commune) -> None:
     before = _generations(commune)
     make_user(Role.CLERK, commune=commune)
