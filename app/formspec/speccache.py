@@ -18,7 +18,6 @@ a file; the last one to finish wins, and every version written is complete.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import os
@@ -37,14 +36,22 @@ _LENGTH = 8
 HEADER_SIZE = len(MAGIC) + _DIGEST + _LENGTH + _DIGEST
 
 
-@functools.cache
-def code_version() -> str:
-    """SHA-256 over this package's source: a new parser invalidates every entry."""
+def _package_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+#: Taken when the engine is imported, so that it names the code this process runs even if
+#: the files are replaced (a deployment) while it runs.
+_CODE_VERSION = _package_digest()
+
+
+def code_version() -> str:
+    """SHA-256 over this package's source: a new parser invalidates every entry."""
+    return _CODE_VERSION
 
 
 def encode(entries: dict[str, ServiceSpec]) -> bytes:
