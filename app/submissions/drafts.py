@@ -19,6 +19,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,9 +73,26 @@ def create_draft(
         updated_at=now,
         expires_at=now + draft_lifetime(),
     )
+    # Inserted by the next flush: the step that creates it saves its answers in the same INSERT.
     db.session.add(draft)
-    db.session.flush()
     return draft, token
+
+
+@contextmanager
+def keeping_loaded() -> Iterator[None]:
+    """Commits of ``db.session`` inside leave its objects loaded instead of expiring them.
+
+    For the flow's writes, which go on to use exactly the values they have just stored (the
+    draft and its commune after a step, the submission with its attachments after the submit):
+    reading them all back after the commit would only cost round trips.
+    """
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = previous
 
 
 def find_draft(

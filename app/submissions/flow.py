@@ -58,6 +58,7 @@ from app.submissions.drafts import (
     find_draft,
     first_incomplete_step,
     keep_uploads,
+    keeping_loaded,
     release_blobs,
     save_step,
     stored_files,
@@ -314,7 +315,8 @@ def step(service: str, step: str) -> Response | str:
         draft, token = create_draft(current_commune(), spec, locale=current_language())
     new_answers = _store_uploads(step_answers(spec, step, form, answers))
     released = save_step(draft, spec, step, new_answers, locale=current_language())
-    db.session.commit()
+    with keeping_loaded():
+        db.session.commit()
     release_blobs(released)
 
     if request.form.get("action") == "save":

@@ -36,7 +36,6 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -46,7 +45,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 
 from app.catalogue.models import CommuneService
 from app.catalogue.services import OfferedService, get_offered_service
@@ -56,6 +55,7 @@ from app.extensions import db
 from app.formspec import FieldType, ServiceSpec, clean_answers, missing_steps, visible_steps
 from app.storage import blob_store
 from app.submissions import pdf as submission_pdf
+from app.submissions.drafts import keeping_loaded
 from app.submissions.models import (
     Attachment,
     Draft,
@@ -297,22 +297,6 @@ def _fee_total(offered: OfferedService, answers: Mapping[str, Any]) -> Decimal |
     return result.total
 
 
-@contextmanager
-def _kept_loaded(session: scoped_session[Session]) -> Iterator[None]:
-    """Commits inside leave the session's objects loaded instead of expiring them.
-
-    The submit writes every value it then needs (the submission, its attachments, commune and
-    office); reading them all back after each commit would only cost round trips.
-    """
-    real = session()
-    previous = real.expire_on_commit
-    real.expire_on_commit = False
-    try:
-        yield
-    finally:
-        real.expire_on_commit = previous
-
-
 def submit_draft(draft: Draft, *, locale: str, offered: OfferedService | None = None) -> SubmitOutcome:
     """Turn a complete draft into a submission (see the module docstring); idempotent per draft.
 
@@ -358,7 +342,7 @@ def submit_draft(draft: Draft, *, locale: str, offered: OfferedService | None = 
     try:
         submission = _store(session, draft, offered, answers, locale, token)
         delivery_ids = _enqueue(session, submission, offered.choice, offered.office)
-        with _kept_loaded(session):
+        with keeping_loaded():
             session.commit()
     except IntegrityError:
         # Another request stored this draft between our check and our insert (draft_key is
@@ -372,7 +356,7 @@ def submit_draft(draft: Draft, *, locale: str, offered: OfferedService | None = 
         session.rollback()
         raise
     log.info("stored submission %s (%s)", submission.reference, service.slug)
-    with _kept_loaded(session):
+    with keeping_loaded():
         _after_commit(submission, delivery_ids, token)
     return SubmitOutcome(submission, token, True)
 

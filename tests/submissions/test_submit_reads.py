@@ -1,4 +1,5 @@
-"""The submit reads back nothing it has just written: what it stored stays at hand after the commit."""
+"""The flow reads back nothing it has just written: what a step or the submit stored stays at hand
+after the commit."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
-from submission_builders import Setting, make_draft, offer_service, serving_service, write_test_form
+from flask.testing import FlaskClient
+from sqlalchemy import event, select
+from submission_builders import (
+    PROBE,
+    Setting,
+    make_draft,
+    make_site,
+    offer_service,
+    serving,
+    serving_service,
+    write_probe_forms,
+    write_test_form,
+)
 
 from app.extensions import db
-from app.submissions.models import EventKind, Submission
+from app.submissions.models import Draft, EventKind, Submission
 from app.submissions.services import submit_draft
 
 
@@ -74,3 +86,27 @@ def test_the_check_page_hands_its_offer_to_the_submit(
     statements = _statements_of(lambda: submit_draft(draft, locale="de", offered=offered))
 
     assert [s for s in statements if s.startswith("SELECT") and "FROM commune_service" in s] == []
+
+
+def test_first_step_inserts_its_draft_once_and_reads_nothing_back(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
+    """The first step's POST creates the draft with its answers in one INSERT, and the redirect
+    after the commit is built from the draft and commune as they were stored."""
+    with serving(app, write_probe_forms(tmp_path / "forms")) as catalogue:
+        site = make_site(catalogue)
+        responses = []
+        person = {"name": "Erika Mustermann", "email": "erika@example.org", "rolle": "privat"}
+
+        statements = _statements_of(
+            lambda: responses.append(client.post(f"{site.base}/{PROBE}/apply/person", data=person))
+        )
+
+    assert responses[0].status_code in (302, 303)
+    writes = [s.split(" (")[0] for s in statements if not s.startswith("SELECT")]
+    assert [w for w in writes if "draft" in w] == ["INSERT INTO draft"]
+    inserted = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO draft"))
+    assert [s[:60] for s in statements[inserted:] if s.startswith("SELECT")] == []
+    draft = db.session.scalars(select(Draft)).one()
+    db.session.refresh(draft)
+    assert draft.answers["name"] == "Erika Mustermann" and draft.completed_steps == ["person"]
