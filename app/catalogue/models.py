@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import encryption
 from app.extensions import db
 from app.tenancy.models import Commune, Office
 
@@ -38,7 +39,12 @@ class CommuneService(db.Model):
     deliver_by_email: Mapped[bool] = mapped_column(Boolean, default=True)
     email_to: Mapped[str] = mapped_column(String(254), default="")
     webhook_url: Mapped[str | None] = mapped_column(String(500))
-    webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    #: The webhook's HMAC key as stored: encrypted (see :mod:`app.encryption`), or clear
+    #: text from before encryption. Read and set :attr:`webhook_secret` instead. Sized for
+    #: the 200 characters the admin form allows.
+    webhook_secret_stored: Mapped[str | None] = mapped_column(
+        "webhook_secret", String(encryption.token_length(200)), info=encryption.ENCRYPTED
+    )
     #: Overrides the service's default retention period when set.
     retention_days: Mapped[int | None] = mapped_column(Integer)
     #: Replaces the service's base fee when set.
@@ -46,6 +52,16 @@ class CommuneService(db.Model):
 
     commune: Mapped[Commune] = relationship()
     office: Mapped[Office | None] = relationship()
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """The webhook's HMAC key in clear text, decrypted on every read."""
+        stored = self.webhook_secret_stored
+        return encryption.decrypt(stored) if stored else None
+
+    @webhook_secret.setter
+    def webhook_secret(self, secret: str | None) -> None:
+        self.webhook_secret_stored = encryption.encrypt(secret) if secret else None
 
     @property
     def email_recipient(self) -> str:

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import encryption
 from app.extensions import db
 from app.submissions.models import Submission
 from app.timeutil import UTCDateTime, utcnow
@@ -91,8 +92,13 @@ class Delivery(db.Model):
     channel: Mapped[DeliveryChannel] = mapped_column(_enum(DeliveryChannel, 10))
     #: The e-mail address or the webhook URL, as configured when the submission was made.
     target: Mapped[str] = mapped_column(String(2000))
-    #: The webhook's HMAC key, kept with the row so a retry signs as the first attempt did.
-    signing_secret: Mapped[str | None] = mapped_column(String(255))
+    #: The webhook's HMAC key, kept with the row so a retry signs as the first attempt did;
+    #: as stored: encrypted (see :mod:`app.encryption`), or clear text from before
+    #: encryption. Read and set :attr:`signing_secret` instead. Sized like the commune
+    #: service's webhook secret it is copied from.
+    signing_secret_stored: Mapped[str | None] = mapped_column(
+        "signing_secret", String(encryption.token_length(200)), info=encryption.ENCRYPTED
+    )
     state: Mapped[DeliveryState] = mapped_column(
         _enum(DeliveryState, 10), default=DeliveryState.PENDING
     )
@@ -111,6 +117,16 @@ class Delivery(db.Model):
     retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     submission: Mapped[Submission] = relationship()
+
+    @property
+    def signing_secret(self) -> str | None:
+        """The webhook's HMAC key in clear text, decrypted on every read."""
+        stored = self.signing_secret_stored
+        return encryption.decrypt(stored) if stored else None
+
+    @signing_secret.setter
+    def signing_secret(self, secret: str | None) -> None:
+        self.signing_secret_stored = encryption.encrypt(secret) if secret else None
 
     @property
     def idempotency_key(self) -> str:

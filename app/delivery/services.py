@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from sqlalchemy import or_, select, update
@@ -15,10 +16,13 @@ from sqlalchemy.orm import Session
 
 from app.delivery.models import Delivery, DeliveryChannel, DeliveryState
 from app.delivery.worker import attempt_after_commit
+from app.encryption import UndecryptableSecret
 from app.extensions import db
 from app.submissions.models import Submission
 from app.tenancy.models import Office
 from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ChannelSettings",
@@ -81,7 +85,7 @@ def enqueue_deliveries(
                 submission=submission,
                 channel=DeliveryChannel.WEBHOOK,
                 target=webhook_url,
-                signing_secret=commune_service.webhook_secret,
+                signing_secret=_signing_secret(commune_service),
                 state=DeliveryState.PENDING,
                 attempts=0,
                 next_attempt_at=now,
@@ -90,6 +94,19 @@ def enqueue_deliveries(
         )
     session.add_all(deliveries)
     return deliveries
+
+
+def _signing_secret(commune_service: ChannelSettings) -> str | None:
+    """The webhook secret for a new delivery; none when no key opens it.
+
+    The citizen's submission must not fail for it: without a secret the delivery
+    fails at its first attempt, where staff see it, and the log says why.
+    """
+    try:
+        return commune_service.webhook_secret
+    except UndecryptableSecret:
+        log.exception("the webhook secret of %r cannot be decrypted", commune_service)
+        return None
 
 
 def deliveries_for_submission(submission_id: int, *, session: Session | None = None) -> list[Delivery]:

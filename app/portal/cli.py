@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app import FEATURES
+from app import FEATURES, encryption
 from app.content.search import rebuild_index
 from app.extensions import db
 
@@ -47,3 +47,25 @@ def reindex() -> None:
     count = rebuild_index()
     db.session.commit()
     click.echo(f"{count} Inhalte indexiert.")
+
+
+@cli.command("reencrypt")
+def reencrypt() -> None:
+    """Store every encrypted secret under the first of DATA_ENCRYPTION_KEYS.
+
+    Covers each column marked as encrypted: staff TOTP secrets, the communes'
+    webhook secrets and those kept with each webhook delivery. Run it after
+    putting a new key in front (then the old key can go) and once after
+    upgrading, for secrets stored in clear text before encryption.
+    """
+    reports = encryption.reencrypt_all(db.session, encryption.encrypted_columns(db.metadata))
+    for report in reports:
+        click.echo(f"{report.column}: {report.changed} von {report.total} neu verschlüsselt.")
+    undecryptable = [report for report in reports if report.undecryptable]
+    if undecryptable:
+        raise click.ClickException(
+            "Diese Geheimnisse lassen sich mit keinem Schlüssel aus DATA_ENCRYPTION_KEYS entschlüsseln: "
+            + "; ".join(
+                f"{report.column} id {', '.join(map(str, report.undecryptable))}" for report in undecryptable
+            )
+        )

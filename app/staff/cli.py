@@ -11,9 +11,7 @@ import sys
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from app.encryption import UndecryptableSecret
 from app.extensions import db
 from app.staff import services
 from app.staff.audit import Origin
@@ -22,7 +20,7 @@ from app.staff.passwords import PasswordPolicyError
 from app.tenancy.models import Commune
 from app.tenancy.services import find_commune
 
-cli = AppGroup("users", help="Staff accounts: create, set passwords, disable, list, re-encrypt secrets.")
+cli = AppGroup("users", help="Staff accounts: create, set passwords, disable, list.")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -138,38 +136,3 @@ def list_users(commune_slug: str | None) -> None:
             "2fa" if user.two_factor_enabled else "no-2fa",
         ]
         click.echo("\t".join(columns))
-
-
-@cli.command("reencrypt")
-def reencrypt() -> None:
-    """Store every TOTP secret under the first of DATA_ENCRYPTION_KEYS.
-
-    Run it after putting a new key in front (then the old key can go) and once
-    after upgrading, for secrets stored in clear text before encryption.
-    """
-    users = db.session.scalars(
-        select(User).where(User.totp_secret_stored.is_not(None)).order_by(User.id)
-    ).all()
-    changed = 0
-    undecryptable = []
-    for user in users:
-        try:
-            changed += user.reencrypt_totp_secret()
-        except UndecryptableSecret:
-            undecryptable.append(user.email)
-    db.session.commit()
-    click.echo(
-        _(
-            "%(changed)s von %(total)s TOTP-Geheimnissen neu verschlüsselt.",
-            changed=changed,
-            total=len(users),
-        )
-    )
-    if undecryptable:
-        raise click.ClickException(
-            _(
-                "Diese TOTP-Geheimnisse lassen sich mit keinem Schlüssel aus DATA_ENCRYPTION_KEYS "
-                "entschlüsseln: %(emails)s",
-                emails=", ".join(undecryptable),
-            )
-        )

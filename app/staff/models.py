@@ -100,7 +100,9 @@ class User(db.Model):
     auth_generation: Mapped[int] = mapped_column(Integer, default=1)
     #: The TOTP secret as stored: encrypted (see :mod:`app.encryption`), or clear text
     #: from before encryption. Read and set :attr:`totp_secret` instead.
-    totp_secret_stored: Mapped[str | None] = mapped_column("totp_secret", String(255), default=None)
+    totp_secret_stored: Mapped[str | None] = mapped_column(
+        "totp_secret", String(255), default=None, info=encryption.ENCRYPTED
+    )
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     # The time step of the last accepted code, so a code cannot be used twice.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)

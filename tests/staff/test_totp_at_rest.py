@@ -1,7 +1,7 @@
 """TOTP secrets are stored encrypted under DATA_ENCRYPTION_KEYS, and keys can be rotated.
 
 Secrets stored in clear text before encryption keep working and are encrypted
-on the next successful login or by ``flask users reencrypt``.
+on the next successful login or by ``flask portal reencrypt``.
 """
 
 from __future__ import annotations
@@ -111,9 +111,9 @@ def test_rotation_new_key_first_old_still_decrypts_then_reencrypt_lets_the_old_k
     assert _opens(NEW_KEY, _stored(logging_in)) == secrets_[0]
     assert _opens(OLD_KEY, _stored(idle)) == secrets_[1]
 
-    result = app.test_cli_runner().invoke(args=["users", "reencrypt"])
+    result = app.test_cli_runner().invoke(args=["portal", "reencrypt"])
     assert result.exit_code == 0, result.output
-    assert "1 von 2 TOTP-Geheimnissen neu verschlüsselt." in result.output
+    assert "staff_user.totp_secret: 1 von 2 neu verschlüsselt." in result.output
     assert _opens(NEW_KEY, _stored(idle)) == secrets_[1]
 
     keys["DATA_ENCRYPTION_KEYS"] = [NEW_KEY]
@@ -145,13 +145,13 @@ def test_reencrypt_command_encrypts_clear_text_secrets_of_old(keys: Config, app:
     make_user(Role.ASSOCIATION_ADMIN)  # no 2FA: nothing to do
     _store_clear_text(user, secret)
 
-    result = app.test_cli_runner().invoke(args=["users", "reencrypt"])
+    result = app.test_cli_runner().invoke(args=["portal", "reencrypt"])
 
     assert result.exit_code == 0, result.output
-    assert "1 von 1 TOTP-Geheimnissen neu verschlüsselt." in result.output
+    assert "staff_user.totp_secret: 1 von 1 neu verschlüsselt." in result.output
     assert _opens(OLD_KEY, _stored(user)) == secret
-    again = app.test_cli_runner().invoke(args=["users", "reencrypt"])
-    assert "0 von 1 TOTP-Geheimnissen neu verschlüsselt." in again.output
+    again = app.test_cli_runner().invoke(args=["portal", "reencrypt"])
+    assert "staff_user.totp_secret: 0 von 1 neu verschlüsselt." in again.output
 
 
 def test_a_secret_no_key_opens_fails_the_code_loudly_but_recovery_stays_possible(
@@ -166,6 +166,6 @@ def test_a_secret_no_key_opens_fails_the_code_loudly_but_recovery_stays_possible
         assert not _second_factor(client, user, secret)
     assert any("cannot be decrypted" in r.getMessage() for r in caplog.records)
 
-    result = app.test_cli_runner().invoke(args=["users", "reencrypt"])
+    result = app.test_cli_runner().invoke(args=["portal", "reencrypt"])
     assert result.exit_code == 1
-    assert user.email in result.output
+    assert f"staff_user.totp_secret id {user.id}" in result.output

@@ -522,7 +522,7 @@ _CHOICE_FIELDS = (
 def _choice_state(choice: CommuneService) -> dict[str, Any]:
     state = {key: getattr(choice, key) for key in _CHOICE_FIELDS}
     state["fee_override"] = str(state["fee_override"]) if state["fee_override"] is not None else None
-    state["webhook_secret_set"] = bool(choice.webhook_secret)
+    state["webhook_secret_set"] = bool(choice.webhook_secret_stored)
     return state
 
 
@@ -545,10 +545,11 @@ def configure_service(
             CommuneService.commune_id == commune.id, CommuneService.service_slug == spec.slug
         )
     )
-    secret = (
-        settings.webhook_secret
+    # A kept secret stays as stored, not decrypted: saving works whatever the keys.
+    has_secret = (
+        bool(settings.webhook_secret)
         if settings.webhook_secret is not None
-        else (choice.webhook_secret if choice is not None else None)
+        else choice is not None and bool(choice.webhook_secret_stored)
     )
     if not information_only and settings.enabled:
         if office is None:
@@ -566,7 +567,7 @@ def configure_service(
                 "email_to",
             )
     _check_email(settings.email_to, "email_to")
-    if webhook_url and not secret:
+    if webhook_url and not has_secret:
         raise AdminError(_("Für den Webhook ist ein Schlüssel zum Signieren nötig."), "webhook_secret")
     if settings.retention_days is not None and not 1 <= settings.retention_days <= 3650:
         raise AdminError(_("Die Aufbewahrungsfrist liegt zwischen 1 und 3650 Tagen."), "retention_days")
@@ -592,7 +593,10 @@ def configure_service(
         choice.deliver_by_email = settings.deliver_by_email
         choice.email_to = settings.email_to.strip()
         choice.webhook_url = webhook_url or None
-        choice.webhook_secret = secret if webhook_url else None
+        if not webhook_url:
+            choice.webhook_secret = None
+        elif settings.webhook_secret is not None:
+            choice.webhook_secret = settings.webhook_secret
         choice.retention_days = settings.retention_days
         choice.fee_override = settings.fee_override
     db.session.flush()

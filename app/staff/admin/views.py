@@ -353,10 +353,24 @@ def service_list(commune: str) -> str:
     )
 
 
+#: The fields of ServiceForm filled from the commune's choice (the office is set below).
+_SERVICE_FORM_FROM_CHOICE = (
+    "enabled",
+    "featured",
+    "deliver_by_email",
+    "email_to",
+    "webhook_url",
+    "retention_days",
+    "fee_override",
+)
+
+
 def _service_form(
     commune: Commune, spec: ServiceSpec, choice: CommuneService | None, suggested: Office | None
 ) -> ServiceForm:
-    form = ServiceForm(obj=choice if choice is not None else None)
+    # Not ``obj=choice``: the webhook secret is write-only, so the form never reads (decrypts) it.
+    stored = {name: getattr(choice, name) for name in _SERVICE_FORM_FROM_CHOICE} if choice else None
+    form = ServiceForm(data=stored)
     active = [o for o in commune.offices if o.active]
     form.office.choices = [SelectChoice(0, str(_l("– bitte wählen –")))] + [
         SelectChoice(o.id, f"{o.name} ({office_kind_label(o.kind)})" if o.kind else o.name) for o in active

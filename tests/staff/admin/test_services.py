@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from cryptography.fernet import Fernet
 from delivery.conftest import WEBHOOK_SECRET
 from delivery.servers import HttpRecorder
 from flask import Flask
@@ -225,3 +226,34 @@ def test_a_fee_that_is_no_amount_gets_a_message(client: FlaskClient, place: Plac
     )
     assert "Bitte geben Sie einen Betrag in Euro an, z. B. 12,50." in page.text
     assert _choice(place, "hund-anmelden") is None
+
+
+def test_the_webhook_secret_is_stored_encrypted_never_shown_and_kept_as_stored_on_save(
+    client: FlaskClient,
+    place: Place,
+    webhook_receiver: HttpRecorder,
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log_in(client, place.admin)
+    url = "/staff/werneuchen/services/hund-anmelden"
+    office = str(place.kaemmerei.id)
+    client.post(
+        url, data=_settings(office=office, webhook_url=webhook_receiver.url, webhook_secret=WEBHOOK_SECRET)
+    )
+    choice = _choice(place, "hund-anmelden")
+    assert choice is not None and choice.webhook_secret == WEBHOOK_SECRET
+    stored = choice.webhook_secret_stored
+    assert stored is not None and WEBHOOK_SECRET not in stored
+
+    # Keys that no longer open the secret: the page and a save without a new secret still work.
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", [Fernet.generate_key().decode()])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Ein Schlüssel ist gespeichert." in page.text
+    assert WEBHOOK_SECRET not in page.text and stored not in page.text
+    keep = _settings(office=office, webhook_url=webhook_receiver.url, webhook_secret="")
+    saved = client.post(url, data=keep)
+    assert saved.status_code == 302
+    choice = _choice(place, "hund-anmelden")
+    assert choice is not None and choice.webhook_secret_stored == stored
