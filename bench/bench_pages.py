@@ -1,17 +1,19 @@
 """Public pages per second: the portal under gunicorn against a bare Flask + Jinja app.
 
 The portal runs under gunicorn (2 sync workers) on a fresh SQLite database in a temporary
-folder, loaded with ``flask portal demo``. In the same run a bare Flask app (defined below:
-a layout template and a list of items from a tiny sqlite query, padded to a similar HTML
-size) runs under the same gunicorn settings. Each page is loaded with the same generator
-for the same duration and concurrency: wrk when installed (Debian: ``apt-get install wrk``),
-else a Python load generator with threads and keep-alive connections. Pages are loaded
-one after the other, alternating portal and bare, so they never compete for the CPU.
+folder, loaded with ``flask portal demo``, twice: as configured by default, with the page cache
+of :mod:`app.pagecache` (in-process), and with ``CACHE_TYPE=NullCache`` (every page rendered).
+In the same run a bare Flask app (defined below: a layout template and a list of items from a
+tiny sqlite query, padded to a similar HTML size) runs under the same gunicorn settings. Each
+page is loaded with the same generator for the same duration and concurrency: wrk when
+installed (Debian: ``apt-get install wrk``), else a Python load generator with threads and
+keep-alive connections. Pages are loaded one after the other, alternating portal and bare, so
+they never compete for the CPU.
 
 Printed per page: requests/s, p50 and p95 latency, HTML size, and the ratio portal/bare of
-requests/s (target: at least 0.7).
+requests/s (target: at least 0.7) for the cached and the uncached portal.
 
-    .venv/bin/python bench/bench_pages.py [--duration 10] [--connections 8] [--rounds 1]
+    .venv/bin/python bench/bench_pages.py [--duration 10] [--connections 8] [--rounds 1] [--no-cache]
 """
 
 from __future__ import annotations
@@ -181,19 +183,21 @@ def _start_gunicorn(target: str, env: dict[str, str], chdir: Path) -> tuple[subp
          "--chdir", str(chdir), "--log-level", "warning", target],
         env=env,
     )
-    deadline = time.monotonic() + 60
+    # Ready when a worker answers (the socket is open before the workers have loaded the app).
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            if _get(port, "/", timeout=5)[0] == 200:
                 return proc, port
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.5)
     proc.terminate()
     raise SystemExit(f"gunicorn {target} did not start")
 
 
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def _get(port: int, path: str, timeout: float = 30) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     conn.request("GET", path)
     response = conn.getresponse()
     body = response.read()
@@ -293,6 +297,9 @@ def main() -> None:
     parser.add_argument(
         "--python-load", action="store_true", help="use the Python generator even if wrk exists"
     )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="measure only the portal without its page cache"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="kp_bench_pages_"))
@@ -318,11 +325,18 @@ def main() -> None:
             [str(VENV_BIN / "flask"), "--app", "wsgi", "portal", "demo"],
             env=env, check=True, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
         )
-        portal, portal_port = _start_gunicorn("wsgi:app", env, PROJECT_ROOT)
-        servers.append(portal)
+        portals: dict[str, int] = {}
+        variants = (("portal-nc", "NullCache"),) if args.no_cache else (
+            ("portal", "SimpleCache"), ("portal-nc", "NullCache")
+        )
+        for name, cache_type in variants:
+            server, port = _start_gunicorn("wsgi:app", {**env, "CACHE_TYPE": cache_type}, PROJECT_ROOT)
+            servers.append(server)
+            portals[name] = port
 
         # Pad the bare page to about the portal's size: same layout weight, more list items.
-        sizes = {label: len(_get(portal_port, path)[1]) for label, path, _ in PAGES}
+        any_port = next(iter(portals.values()))
+        sizes = {label: len(_get(any_port, path)[1]) for label, path, _ in PAGES}
         _make_bare_db(workdir / "bare.db")
         env["BARE_ITEMS"] = str(max(5, min(30, round(max(sizes.values()) / 420))))
         bare, bare_port = _start_gunicorn("bench_pages:bare_app()", env, PROJECT_ROOT / "bench")
@@ -347,17 +361,20 @@ def main() -> None:
         print(f"Machine: {_machine()}")
         print(f"Load: {generator}, {args.connections} connections, {args.duration} s per page, "
               f"{args.rounds} round(s); gunicorn 2 sync workers each; SQLite; demo data")
+        print("portal: page cache on (default, SimpleCache); portal-nc: CACHE_TYPE=NullCache")
         print()
-        header = f"{'page':<14} {'app':<7} {'HTML':>8} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8}"
+        header = f"{'page':<14} {'app':<9} {'HTML':>8} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8}"
         print(header)
         print("-" * len(header))
         for label, portal_path, bare_path in PAGES:
-            runs: dict[str, list[Figures]] = {"portal": [], "bare": []}
+            apps = [(name, port, portal_path) for name, port in portals.items()]
+            apps.append(("bare", bare_port, bare_path))
+            runs: dict[str, list[Figures]] = {name: [] for name, _, _ in apps}
             for _ in range(args.rounds):
-                runs["portal"].append(load(portal_port, portal_path))
-                runs["bare"].append(load(bare_port, bare_path))
+                for name, port, path in apps:
+                    runs[name].append(load(port, path))
             medians = {}
-            for name, port, path in (("portal", portal_port, portal_path), ("bare", bare_port, bare_path)):
+            for name, port, path in apps:
                 figs = runs[name]
                 rps = statistics.median(f.requests_per_second for f in figs)
                 p50 = statistics.median(f.p50_ms for f in figs)
@@ -366,8 +383,10 @@ def main() -> None:
                 size = len(_get(port, path)[1])
                 medians[name] = rps
                 note = f"  ({errors} errors)" if errors else ""
-                print(f"{label:<14} {name:<7} {size:>7}B {rps:>9.1f} {p50:>8.1f} {p95:>8.1f}{note}")
-            print(f"{label:<14} ratio portal/bare: {medians['portal'] / medians['bare']:.2f} (target >= 0.7)")
+                print(f"{label:<14} {name:<9} {size:>7}B {rps:>9.1f} {p50:>8.1f} {p95:>8.1f}{note}")
+            for name in portals:
+                ratio = medians[name] / medians["bare"]
+                print(f"{label:<14} ratio {name}/bare: {ratio:.2f} (target >= 0.7)")
     finally:
         for server in servers:
             server.terminate()
