@@ -51,6 +51,7 @@ from app.catalogue.models import CommuneService
 from app.catalogue.services import OfferedService, get_offered_service
 from app.delivery import services as delivery
 from app.delivery.mail import MailAttachment, send_mail
+from app.delivery.models import Delivery
 from app.extensions import db
 from app.formspec import FieldType, ServiceSpec, clean_answers, missing_steps, visible_steps
 from app.storage import blob_store
@@ -425,6 +426,11 @@ def _after_commit(submission: Submission, delivery_ids: list[int], token: str) -
     except Exception:
         db.session.rollback()
         log.exception("deliveries of %s not attempted now; the worker retries", reference)
+    # The attempts ran in sessions of their own: outbox rows this session still holds (loaded,
+    # since the submit's commit kept them) are read afresh when next used.
+    for held in list(db.session.identity_map.values()):
+        if isinstance(held, Delivery):
+            db.session.expire(held)
     try:
         send_confirmation(submission, token)
     except Exception:

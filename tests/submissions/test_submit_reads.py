@@ -22,6 +22,8 @@ from submission_builders import (
     write_test_form,
 )
 
+import app.delivery.services as delivery_services
+from app.delivery.models import Delivery, DeliveryChannel, DeliveryState
 from app.extensions import db
 from app.submissions.models import Draft, EventKind, Submission
 from app.submissions.services import submit_draft
@@ -110,3 +112,26 @@ def test_first_step_inserts_its_draft_once_and_reads_nothing_back(
     draft = db.session.scalars(select(Draft)).one()
     db.session.refresh(draft)
     assert draft.answers["name"] == "Erika Mustermann" and draft.completed_steps == ["person"]
+
+
+def test_outbox_rows_held_by_the_session_show_the_attempt_made_after_the_commit(
+    setting: Setting, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deliveries are attempted in sessions of their own; outbox rows the submitting session
+    still holds (kept loaded by the submit's commit) show the outcome, not the state before it."""
+    monkeypatch.setitem(app.config, "DELIVERY_ATTEMPT_AFTER_COMMIT", True)
+    monkeypatch.setitem(app.config, "MAIL_ENABLED", False)  # logged, which counts as delivered
+    held: list[Delivery] = []
+    enqueue = delivery_services.enqueue_deliveries
+
+    def keep(*args: object, **kwargs: object) -> list[Delivery]:
+        rows = enqueue(*args, **kwargs)  # type: ignore[arg-type]
+        held.extend(rows)
+        return rows
+
+    monkeypatch.setattr(delivery_services, "enqueue_deliveries", keep)
+
+    submit_draft(make_draft(setting)[0], locale="de")
+
+    [email] = [row for row in held if row.channel is DeliveryChannel.EMAIL]
+    assert email.state is DeliveryState.DELIVERED
