@@ -627,7 +627,8 @@ def _structure_first(value: str) -> str:
     """The IBAN, after checking country and length: stdnum tests the checksum first, but a
     citizen who typed a digit too few should hear about the length, not the checksum."""
     number = compact_iban(value)
-    if len(number) >= 5 and number[:2].isalpha():
+    # Only letters and digits have a check sum; anything else is refused as a format error.
+    if len(number) >= 5 and number[:2].isalpha() and number.isascii() and number.isalnum():
         stdnum_iban.validate(number[:2] + stdnum_iban.calc_check_digits(number) + number[4:])
     return number
 

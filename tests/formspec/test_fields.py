@@ -156,6 +156,8 @@ INVALID = [
     ("iban", {"iban": "DE89 3704 0044 0532 0130 01"}, "Die Prüfziffer der IBAN stimmt nicht."),
     ("iban", {"iban": "DE89 3704 0044 0532 0130"}, "nicht die richtige Länge"),
     ("iban", {"iban": "XX89 3704 0044 0532 0130 00"}, "bekannten Ländercode"),
+    ("iban", {"iban": "ß00\x1b"}, "Geben Sie eine IBAN an"),
+    ("iban", {"iban": "DE89 3704 0044 0532 013!"}, "nicht die richtige Länge oder Form"),
     ("plz", {"plz": "1635"}, "Geben Sie eine Postleitzahl mit fünf Ziffern an"),
     ("plz", {"plz": "163567"}, "Geben Sie eine Postleitzahl mit fünf Ziffern an"),
     ("adresse", {"adresse-street": "Am Markt"}, "Geben Sie die Hausnummer an."),
