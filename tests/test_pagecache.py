@@ -114,7 +114,7 @@ def test_second_request_is_served_from_the_cache_identically(
 @pytest.mark.parametrize(
     "url",
     ["/wer/", "/wer/news/", "/wer/news/fest", "/wer/events/", "/wer/events/archive", "/wer/contact",
-     "/wer/rathaus", "/wer/services/", "/"],
+     "/wer/rathaus", "/wer/services/", "/", "/barrierefreiheit", "/leichte-sprache"],
 )
 def test_every_public_page_is_cached(
     client: FlaskClient, commune: Commune, statements: Statements, url: str
