@@ -42,10 +42,14 @@ Answers
     not stored; help fields never are. Hidden parts are neither validated nor stored.
 
 The citizen's steps (compiler.py)
-    ``step_form_class(service, step_name, gettext) -> type[StepForm]`` builds the WTForms
-    class of one step once and caches it per (version, step, gettext). ``gettext`` is the
-    injected translation callable, called as ``gettext(msgid, **variables)`` (pass
-    flask_babel's ``lazy_gettext``): labels, hints, options and error messages go through it.
+    ``step_form_class(service, step_name, gettext, language=german) -> type[StepForm]``
+    builds the WTForms class of one step once and caches it per (version, step, gettext,
+    language). ``gettext`` is the injected translation callable, called as
+    ``gettext(msgid, **variables)`` (pass flask_babel's ``lazy_gettext``): labels, hints,
+    options and error messages go through it. ``language`` is the injected callable that
+    names the reader's language when a message is worded (pass the web layer's current
+    language): dates and times in messages are written its way by Babel ("01.01.2026",
+    "Jan 1, 2026", "1 sty 2026"; "08:00", "8:00 AM").
     Bind it with ``bind_step_form(form_class, formdata, answers, today=None)``:
     ``formdata`` is the POSTed data INCLUDING the uploads (a CombinedMultiDict of
     request.files and request.form), or None to show the step prefilled from ``answers``

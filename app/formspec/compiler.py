@@ -2,7 +2,8 @@
 
 Every field carries one validator, ``SpecValidator``, which knows the FieldSpec: it checks
 the input, converts it to the stored answer (``field.answer``) and words every message
-through the injected gettext. Fields keep the text the citizen typed, so a page with
+through the injected gettext (dates and times in them through the injected language,
+see ``texts.Localised``). Fields keep the text the citizen typed, so a page with
 errors shows exactly what was entered.
 """
 
@@ -47,13 +48,12 @@ from app.formspec.model import (
     ServiceSpec,
     StepSpec,
 )
-from app.formspec.texts import Gettext, human_size, media_type_name
+from app.formspec.texts import Gettext, Language, Localised, german, human_size, media_type_name
 from app.formspec.uploads import detect_media_type, is_empty_upload, read_upload
 from app.formspec.values import (
     as_date,
     compact_iban,
     decimal_places,
-    format_date,
     format_iban,
     format_number,
     parse_date_parts,
@@ -440,7 +440,7 @@ class SpecValidator:
                 _(
                     "„%(label)s“ darf nicht vor dem %(date)s liegen.",
                     label=self._label(_),
-                    date=format_date(low),
+                    date=Localised(low, form.language),
                 )
             )
         if high is not None and value > high:
@@ -448,7 +448,7 @@ class SpecValidator:
                 _(
                     "„%(label)s“ darf nicht nach dem %(date)s liegen.",
                     label=self._label(_),
-                    date=format_date(high),
+                    date=Localised(high, form.language),
                 )
             )
         return value.isoformat()
@@ -468,8 +468,8 @@ class SpecValidator:
                 _(
                     "„%(label)s“ muss zwischen %(min)s und %(max)s Uhr liegen.",
                     label=self._label(_),
-                    min=(low or dt.time(0, 0)).strftime("%H:%M"),
-                    max=(high or dt.time(23, 59)).strftime("%H:%M"),
+                    min=Localised(low or dt.time(0, 0), form.language),
+                    max=Localised(high or dt.time(23, 59), form.language),
                 )
             )
         return value.strftime("%H:%M")
@@ -652,6 +652,7 @@ class StepForm(Form):
     step_spec: ClassVar[StepSpec]
     form_spec: ClassVar[FormSpec]
     translate: Gettext
+    language: Language
 
     def __init__(
         self,
@@ -782,17 +783,20 @@ def _unbound_field(spec: FieldSpec, gettext: Gettext) -> Any:
     return StringField(render_kw=render_kw, **common)
 
 
-_cache: OrderedDict[tuple[str, str, Gettext], type[StepForm]] = OrderedDict()
+_cache: OrderedDict[tuple[str, str, Gettext, Language], type[StepForm]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def step_form_class(service: ServiceSpec, step_name: str, gettext: Gettext) -> type[StepForm]:
-    """The WTForms class of one step, cached per (service.version, step_name, gettext).
+def step_form_class(
+    service: ServiceSpec, step_name: str, gettext: Gettext, language: Language = german
+) -> type[StepForm]:
+    """The WTForms class of one step, cached per (service.version, step_name, gettext, language).
 
     Raises KeyError if the service has no form or no step of that name. The class is
-    language-neutral: with a lazy gettext, texts are translated when rendered.
+    language-neutral: with a lazy gettext, texts are translated when rendered, and the
+    dates and times in messages are written for whatever ``language()`` answers then.
     """
-    key = (service.version, step_name, gettext)
+    key = (service.version, step_name, gettext, language)
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
@@ -809,6 +813,7 @@ def step_form_class(service: ServiceSpec, step_name: str, gettext: Gettext) -> t
         step_spec=step,
         form_spec=form,
         translate=staticmethod(gettext),
+        language=staticmethod(language),
     )
     form_class = type(f"StepForm_{service.slug}_{step_name}".replace("-", "_"), (StepForm,), attributes)
     with _cache_lock:

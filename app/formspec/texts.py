@@ -3,15 +3,22 @@
 The core never imports Flask: the web layer injects a ``gettext(msgid, **variables)``
 callable (flask_babel's lazy_gettext). Without one, German source texts are used as they
 are. Messages in this package are written as ``_("...")`` calls so pybabel extracts them.
+Dates and times inside messages follow the same indirection: the web layer injects a
+``language()`` callable, asked when the message is worded (Babel's CLDR formats).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from babel.dates import format_date, format_time
+
 #: The injected translation callable: gettext(msgid, **variables) -> str or lazy string.
 Gettext = Callable[..., Any]
+#: The injected language callable: the reader's language ("de", "en", "pl", "dsb") when called.
+Language = Callable[[], str]
 
 _MEDIA_TYPE_NAMES = {
     "application/pdf": "PDF",
@@ -33,6 +40,34 @@ _MEDIA_TYPE_NAMES = {
 def untranslated(message: str, **variables: Any) -> str:
     """The German source text with its %(name)s variables filled in (gettext's contract)."""
     return message % variables if variables else message
+
+
+def german() -> str:
+    """The source language: messages are German when no language is injected."""
+    return "de"
+
+
+class Localised:
+    """A date or a time of day that writes itself in the reader's language when made text.
+
+    Passed as a message variable, it is formatted when the message is: with a lazy gettext
+    that is when the page is rendered, in the language asked for then. A date reads
+    "01.01.2026", "Jan 1, 2026" or "1 sty 2026"; a time "08:00", "8:00 AM" or "8:00".
+    """
+
+    __slots__ = ("_language", "_value")
+
+    def __init__(self, value: dt.date | dt.time, language: Language) -> None:
+        self._value = value
+        self._language = language
+
+    def __str__(self) -> str:
+        if isinstance(self._value, dt.time):
+            return str(format_time(self._value, "short", locale=self._language()))
+        return str(format_date(self._value, "medium", locale=self._language()))
+
+    def __repr__(self) -> str:
+        return f"Localised({self._value!r})"
 
 
 def media_type_name(media_type: str) -> str:

@@ -83,11 +83,6 @@ def parse_date_parts(day: str, month: str, year: str) -> dt.date | None:
         return None
 
 
-def format_date(value: dt.date) -> str:
-    """A date the German way: 31.01.2026."""
-    return value.strftime("%d.%m.%Y")
-
-
 def compact_iban(text: str) -> str:
     """An IBAN without spaces, upper case (as stored)."""
     return str(stdnum_iban.compact(text))

@@ -288,7 +288,7 @@ def step(service: str, step: str) -> Response | str:
     current = spec.form.step(step)
     assert current is not None
     return_to_check = request.args.get("return") == "check"
-    form_class = step_form_class(spec, step, _l)
+    form_class = step_form_class(spec, step, _l, current_language)
 
     if request.method == "GET":
         form = bind_step_form(form_class, None, answers)

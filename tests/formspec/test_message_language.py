@@ -1,0 +1,110 @@
+"""Dates and times in validation messages are written the way the reader's language writes them.
+
+The compiler gets the reader's language the way it gets gettext: injected, and asked when a
+message is worded. German keeps its old wording (31.12.2026, 08:00 … Uhr).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from babel.support import LazyProxy
+from werkzeug.datastructures import MultiDict
+
+from app.formspec import bind_step_form, step_form_class
+from app.formspec.texts import Gettext, Language, untranslated
+
+from .builders import TODAY, service_with
+
+SERVICE = service_with(
+    """
+    - {name: termin, type: date, label: Termin, min: "2026-01-01", max: "2026-12-31", required: false}
+    - {name: beginn, type: time, label: Beginn, min: "08:00", max: "18:00", required: false}
+    - {name: ende, type: time, label: Ende, max: "22:00", required: false}
+    """
+)
+EARLY = {"termin-day": "31", "termin-month": "12", "termin-year": "2025"}
+LATE = {"termin-day": "1", "termin-month": "1", "termin-year": "2027"}
+
+
+def _errors(
+    data: dict[str, str], language: Language, gettext: Gettext = untranslated
+) -> dict[str, list[Any]]:
+    form_class = step_form_class(SERVICE, "angaben", gettext, language)
+    form = bind_step_form(form_class, MultiDict(data), {}, today=TODAY)
+    assert not form.validate()
+    return {name: list(field.errors) for name, field in form._fields.items() if field.errors}
+
+
+def _german() -> str:
+    return "de"
+
+
+def _english() -> str:
+    return "en"
+
+
+def _polish() -> str:
+    return "pl"
+
+
+@pytest.mark.parametrize(
+    ("language", "data", "field", "expected"),
+    [
+        (_german, EARLY, "termin", "„Termin“ darf nicht vor dem 01.01.2026 liegen."),
+        (_german, LATE, "termin", "„Termin“ darf nicht nach dem 31.12.2026 liegen."),
+        (_english, EARLY, "termin", "„Termin“ darf nicht vor dem Jan 1, 2026 liegen."),
+        (_english, LATE, "termin", "„Termin“ darf nicht nach dem Dec 31, 2026 liegen."),
+        (_polish, EARLY, "termin", "„Termin“ darf nicht vor dem 1 sty 2026 liegen."),
+        (_polish, LATE, "termin", "„Termin“ darf nicht nach dem 31 gru 2026 liegen."),
+        (_german, {"beginn": "7:30"}, "beginn", "„Beginn“ muss zwischen 08:00 und 18:00 Uhr liegen."),
+        (
+            _english,
+            {"beginn": "18:01"},
+            "beginn",
+            "„Beginn“ muss zwischen 8:00\u202fAM und 6:00\u202fPM Uhr liegen.",
+        ),
+        (_polish, {"beginn": "7:30"}, "beginn", "„Beginn“ muss zwischen 08:00 und 18:00 Uhr liegen."),
+        (_german, {"ende": "23:00"}, "ende", "„Ende“ muss zwischen 00:00 und 22:00 Uhr liegen."),
+        (
+            _english,
+            {"ende": "23:00"},
+            "ende",
+            "„Ende“ muss zwischen 12:00\u202fAM und 10:00\u202fPM Uhr liegen.",
+        ),
+    ],
+)
+def test_date_and_time_limits_are_written_in_the_readers_language(
+    language: Language, data: dict[str, str], field: str, expected: str
+) -> None:
+    assert [str(message) for message in _errors(data, language)[field]] == [expected]
+
+
+def test_without_a_language_the_limits_are_german() -> None:
+    form = bind_step_form(step_form_class(SERVICE, "angaben", untranslated), MultiDict(LATE), {}, today=TODAY)
+    assert not form.validate()
+    assert form.termin.errors == ["„Termin“ darf nicht nach dem 31.12.2026 liegen."]
+
+
+def test_the_language_is_asked_when_the_message_is_worded() -> None:
+    """With a lazy gettext the page is worded after validation: the date follows the language then."""
+    current = {"language": "de"}
+
+    def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
+        return LazyProxy(untranslated, message, enable_cache=False, **variables)
+
+    def language() -> str:
+        return current["language"]
+
+    errors = _errors({**EARLY, "beginn": "7:30"}, language, lazy_gettext)
+    current["language"] = "pl"
+    assert str(errors["termin"][0]) == "„Termin“ darf nicht vor dem 1 sty 2026 liegen."
+    current["language"] = "en"
+    assert str(errors["beginn"][0]) == "„Beginn“ muss zwischen 8:00\u202fAM und 6:00\u202fPM Uhr liegen."
+
+
+def test_step_form_classes_are_cached_per_language() -> None:
+    german = step_form_class(SERVICE, "angaben", untranslated, _german)
+    assert step_form_class(SERVICE, "angaben", untranslated, _german) is german
+    assert step_form_class(SERVICE, "angaben", untranslated, _polish) is not german
