@@ -124,6 +124,8 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "STORAGE_DIR": str(storage_dir),
         "FORMS_DIR": os.environ.get("FORMS_DIR") or str(PROJECT_ROOT / "forms"),
+        # Unset: instance/formspec-cache (off under TESTING); set but empty: no cache.
+        **{key: os.environ[key] for key in ("FORMSPEC_CACHE_DIR",) if key in os.environ},
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 50 * 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 2 * 1024 * 1024),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),

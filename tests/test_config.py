@@ -59,3 +59,14 @@ def test_development_derives_a_stable_key_from_the_secret_key(
     Fernet(key)  # a usable key
     environment.delenv("SECRET_KEY")
     assert load_config(tmp_path)["DATA_ENCRYPTION_KEYS"] == [development_encryption_key(DEFAULT_SECRET_KEY)]
+
+
+def test_the_form_cache_folder_comes_from_the_environment_when_set(
+    environment: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    environment.delenv("FORMSPEC_CACHE_DIR", raising=False)
+    assert "FORMSPEC_CACHE_DIR" not in load_config(tmp_path)  # the instance folder's default
+    environment.setenv("FORMSPEC_CACHE_DIR", str(tmp_path / "cache"))
+    assert load_config(tmp_path)["FORMSPEC_CACHE_DIR"] == str(tmp_path / "cache")
+    environment.setenv("FORMSPEC_CACHE_DIR", "")
+    assert load_config(tmp_path)["FORMSPEC_CACHE_DIR"] == ""  # no cache
