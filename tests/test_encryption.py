@@ -11,7 +11,12 @@ from app.extensions import db
 
 def test_the_reencrypt_command_finds_every_encrypted_column(app: Flask) -> None:
     names = [f"{c.table.name}.{c.name}" for c in encryption.encrypted_columns(db.metadata)]
-    assert names == ["commune_service.webhook_secret", "delivery.signing_secret", "staff_user.totp_secret"]
+    assert names == [
+        "commune_service.webhook_secret",
+        "delivery.payload",
+        "delivery.signing_secret",
+        "staff_user.totp_secret",
+    ]
 
 
 def test_the_longest_secret_fits_the_column_sized_for_it() -> None:

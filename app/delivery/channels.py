@@ -1,4 +1,4 @@
-"""The two ways a submission reaches an office: e-mail and webhook.
+"""The two ways a submission reaches an office, e-mail and webhook, and the citizen's confirmation.
 
 Both work on a :class:`Parcel`, a plain snapshot of everything a delivery
 carries, taken from the database before sending so that no transaction is held
@@ -64,6 +64,8 @@ class Parcel:
     pdf_key: str
     pdf_sha256: str | None
     attachments: tuple[ParcelAttachment, ...] = field(default=())
+    #: The delivery's decrypted payload (the citizen's confirmation message), if it has one.
+    payload: str | None = None
 
 
 def _json_default(value: object) -> str:
@@ -190,6 +192,42 @@ def send_office_email(parcel: Parcel, *, timeout: float) -> str | None:
             "X-Kommunalportal-Reference": parcel.reference,
             "X-Kommunalportal-Delivery": str(parcel.delivery_id),
         },
+    )
+    try:
+        sent = deliver_message(message, timeout=timeout)
+    except Exception as exc:
+        raise DeliveryError(str(exc)) from exc
+    if not sent:
+        return _("E-Mail-Versand ist abgeschaltet (MAIL_ENABLED); die Nachricht wurde nur protokolliert.")
+    return None
+
+
+# -- the citizen's confirmation -------------------------------------------------------
+
+
+def citizen_mail_payload(subject: str, body: str) -> str:
+    """The payload of a citizen e-mail delivery: the composed message, without the PDF."""
+    return json.dumps({"subject": subject, "body": body}, ensure_ascii=False)
+
+
+def send_citizen_email(parcel: Parcel, *, timeout: float) -> str | None:
+    """Send the confirmation composed at submit time, with the submission's PDF from storage.
+
+    The Message-ID is derived from the idempotency key, as for the office's e-mail. Returns a
+    note for the delivery log when the message was only logged.
+    """
+    if not parcel.target or "@" not in parcel.target:
+        raise PermanentDeliveryError(_("Keine gültige E-Mail-Adresse für die Zustellung hinterlegt."))
+    if not parcel.payload:
+        raise PermanentDeliveryError(_("Die Eingangsbestätigung ist nicht mehr gespeichert."))
+    composed = json.loads(parcel.payload)
+    message = compose_mail(
+        parcel.target,
+        composed["subject"],
+        composed["body"],
+        [MailAttachment(f"{parcel.reference}.pdf", _read_blob(parcel.pdf_key, "PDF"), "application/pdf")],
+        message_id=f"<{parcel.idempotency_key}@{sender_domain()}>",
+        headers={"Auto-Submitted": "auto-generated"},
     )
     try:
         sent = deliver_message(message, timeout=timeout)

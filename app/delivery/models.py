@@ -1,4 +1,4 @@
-"""The outbox: one row per submission and channel that must reach an office.
+"""The outbox: one row per submission and channel that must reach an office or the citizen.
 
 Rows are written in the submission's own transaction, so a submission that was
 not committed is never delivered, and a committed one is never forgotten. A
@@ -22,10 +22,12 @@ from app.timeutil import UTCDateTime, utcnow
 
 
 class DeliveryChannel(enum.StrEnum):
-    """How a submission travels to the office."""
+    """How a submission travels to the office, or its confirmation to the citizen."""
 
     EMAIL = "email"
     WEBHOOK = "webhook"
+    #: The confirmation e-mail to the submitter; the composed message is the row's payload.
+    CITIZEN_EMAIL = "citizen"
 
     @property
     def label(self) -> str:
@@ -53,6 +55,7 @@ class DeliveryState(enum.StrEnum):
 CHANNEL_LABELS = {
     DeliveryChannel.EMAIL: _l("E-Mail"),
     DeliveryChannel.WEBHOOK: _l("Webhook"),
+    DeliveryChannel.CITIZEN_EMAIL: _l("E-Mail an Antragsteller/in"),
 }
 
 STATE_LABELS = {
@@ -99,6 +102,10 @@ class Delivery(db.Model):
     signing_secret_stored: Mapped[str | None] = mapped_column(
         "signing_secret", String(encryption.token_length(200)), info=encryption.ENCRYPTED
     )
+    #: What the row carries beyond the submission (the citizen's confirmation: subject and body,
+    #: whose status link holds the plain tracking token), encrypted like the signing secret and
+    #: erased once delivered. Read and set :attr:`payload` instead.
+    payload_stored: Mapped[str | None] = mapped_column("payload", Text, info=encryption.ENCRYPTED)
     state: Mapped[DeliveryState] = mapped_column(
         _enum(DeliveryState, 10), default=DeliveryState.PENDING
     )
@@ -127,6 +134,16 @@ class Delivery(db.Model):
     @signing_secret.setter
     def signing_secret(self, secret: str | None) -> None:
         self.signing_secret_stored = encryption.encrypt(secret) if secret else None
+
+    @property
+    def payload(self) -> str | None:
+        """The payload in clear text, decrypted on every read."""
+        stored = self.payload_stored
+        return encryption.decrypt(stored) if stored else None
+
+    @payload.setter
+    def payload(self, payload: str | None) -> None:
+        self.payload_stored = encryption.encrypt(payload) if payload else None
 
     @property
     def idempotency_key(self) -> str:

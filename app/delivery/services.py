@@ -1,7 +1,8 @@
 """What the rest of the portal asks of delivery.
 
-- The submit transaction calls :func:`enqueue_deliveries` before its commit
-  and :func:`attempt_after_commit` after it.
+- The submit transaction calls :func:`enqueue_deliveries` (and
+  :func:`enqueue_citizen_email` for the confirmation) before its commit and
+  :func:`attempt_after_commit` after it.
 - The staff workspace lists :func:`deliveries_for_submission` and calls
   :func:`retry_delivery` for a failed one.
 """
@@ -14,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from app.delivery.channels import citizen_mail_payload
 from app.delivery.models import Delivery, DeliveryChannel, DeliveryState
 from app.delivery.worker import attempt_after_commit
 from app.encryption import UndecryptableSecret
@@ -29,6 +31,7 @@ __all__ = [
     "DeliveryNotRetryable",
     "attempt_after_commit",
     "deliveries_for_submission",
+    "enqueue_citizen_email",
     "enqueue_deliveries",
     "retry_delivery",
 ]
@@ -94,6 +97,31 @@ def enqueue_deliveries(
         )
     session.add_all(deliveries)
     return deliveries
+
+
+def enqueue_citizen_email(
+    submission: Submission, subject: str, body: str, *, session: Session | None = None
+) -> Delivery:
+    """Add the outbox row of the citizen's confirmation to the session, without committing.
+
+    The message is composed by the caller, in the citizen's language; the row keeps it
+    encrypted (its status link holds the plain tracking token) until it is delivered, and
+    the worker attaches the submission's PDF from storage when it sends it.
+    """
+    session = session or db.session
+    now = utcnow()
+    row = Delivery(
+        submission=submission,
+        channel=DeliveryChannel.CITIZEN_EMAIL,
+        target=submission.submitter_email,
+        payload=citizen_mail_payload(subject, body),
+        state=DeliveryState.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
 
 
 def _signing_secret(commune_service: ChannelSettings) -> str | None:

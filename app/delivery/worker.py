@@ -10,7 +10,9 @@ attempt it started counts. Each message carries the delivery's idempotency
 key, so a receiver that gets a message twice (a worker died after sending but
 before recording) can tell.
 
-Rows wait, without spending attempts, until their submission has a PDF.
+Rows wait, without spending attempts, until their submission has a PDF. A delivered row's
+payload (the citizen's confirmation, which holds the plain tracking token) is erased in the
+same UPDATE that records the delivery.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from app.delivery.channels import (
     ParcelAttachment,
     PermanentDeliveryError,
     post_webhook,
+    send_citizen_email,
     send_office_email,
 )
 from app.delivery.models import (
@@ -205,6 +208,7 @@ def _parcel(session: Session, delivery_id: int) -> tuple[Parcel, int]:
             )
             for a in submission.attachments
         ),
+        payload=delivery.payload,
     )
     return parcel, delivery.attempts
 
@@ -215,6 +219,7 @@ def _record_success(delivery_id: int, now: datetime, note: str | None) -> None:
             update(Delivery)
             .where(Delivery.id == delivery_id, Delivery.state != DeliveryState.DELIVERED)
             .values(
+                payload_stored=None,
                 state=DeliveryState.DELIVERED,
                 delivered_at=now,
                 next_attempt_at=None,
@@ -273,6 +278,8 @@ def deliver_claimed(
             channel = DeliveryChannel(parcel.channel)
             if channel is DeliveryChannel.EMAIL:
                 note = send_office_email(parcel, timeout=timeout)
+            elif channel is DeliveryChannel.CITIZEN_EMAIL:
+                note = send_citizen_email(parcel, timeout=timeout)
             else:
                 post_webhook(parcel, timeout=timeout)
                 note = None

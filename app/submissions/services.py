@@ -3,9 +3,10 @@
 :func:`submit_draft` is what the check-answers page calls. Inside ONE database transaction it
 re-validates the answers, keeps the form definition, draws the next reference number of the
 commune and year, stores the submission with its attachments and its first history entry,
-marks the draft as submitted and writes the outbox rows of the deliveries. Only after the
-commit does it render the PDF, attempt the deliveries and send the citizen's confirmation;
-each of those may fail without losing anything (the worker catches up).
+marks the draft as submitted and writes the outbox rows of the deliveries, the citizen's
+confirmation e-mail among them. Only after the commit does it render the PDF and attempt the
+deliveries (the confirmation goes out then); each of those may fail without losing anything
+(the worker catches up).
 
 Reference numbers are ``<SHORTCODE>-<YEAR>-<6 digits>`` (``WER-2026-000123``), counted per
 commune and Berlin calendar year in :class:`ReferenceCounter`. One atomic statement inside the
@@ -19,7 +20,8 @@ a write.
 
 The tracking token is ``secrets.token_urlsafe(32)``; only its SHA-256 is stored, and the
 plain token exists only in the outcome of the submit (the confirmation page, the status link
-and the confirmation e-mail carry it).
+and the confirmation e-mail carry it). The e-mail waits in the outbox encrypted and is erased
+from it once delivered.
 
 Submitter name and e-mail are taken from the answers by the fields' HTML ``autocomplete``
 tokens: ``name`` (or ``given-name`` and ``family-name`` joined), or ``organization`` when no
@@ -342,7 +344,7 @@ def submit_draft(draft: Draft, *, locale: str, offered: OfferedService | None = 
     draft_key = draft.token_hash
     try:
         submission = _store(session, draft, offered, answers, locale, token)
-        delivery_ids = _enqueue(session, submission, offered.choice, offered.office)
+        delivery_ids = _enqueue(session, submission, offered.choice, offered.office, token)
         with keeping_loaded():
             session.commit()
     except IntegrityError:
@@ -358,7 +360,7 @@ def submit_draft(draft: Draft, *, locale: str, offered: OfferedService | None = 
         raise
     log.info("stored submission %s (%s)", submission.reference, service.slug)
     with keeping_loaded():
-        _after_commit(submission, delivery_ids, token)
+        _after_commit(submission, delivery_ids)
     return SubmitOutcome(submission, token, True)
 
 
@@ -410,14 +412,22 @@ def _store(
 
 
 def _enqueue(
-    session: Session, submission: Submission, commune_service: CommuneService, office: Office
+    session: Session,
+    submission: Submission,
+    commune_service: CommuneService,
+    office: Office,
+    token: str,
 ) -> list[int]:
     deliveries = delivery.enqueue_deliveries(submission, commune_service, office)
+    if submission.submitter_email:
+        # Sent with the PDF, for which the worker waits: the message says it is attached.
+        subject, body = confirmation_mail(submission, token, pdf_attached=True)
+        deliveries.append(delivery.enqueue_citizen_email(submission, subject, body, session=session))
     session.flush()
     return [row.id for row in deliveries]
 
 
-def _after_commit(submission: Submission, delivery_ids: list[int], token: str) -> None:
+def _after_commit(submission: Submission, delivery_ids: list[int]) -> None:
     """The work that follows a stored submission; none of it may undo or hide the submit."""
     reference = submission.reference
     submission_pdf.store_pdf(submission)
@@ -431,11 +441,6 @@ def _after_commit(submission: Submission, delivery_ids: list[int], token: str) -
     for held in list(db.session.identity_map.values()):
         if isinstance(held, Delivery):
             db.session.expire(held)
-    try:
-        send_confirmation(submission, token)
-    except Exception:
-        db.session.rollback()
-        log.exception("confirmation e-mail for %s not sent", reference)
 
 
 def citizen_status_url(submission: Submission, token: str) -> str | None:
@@ -453,19 +458,8 @@ def citizen_status_url(submission: Submission, token: str) -> str | None:
     return None
 
 
-def send_confirmation(submission: Submission, token: str) -> bool:
-    """E-mail the submitter a confirmation in their language, with the PDF if it is rendered.
-
-    Only when the answers name an e-mail address (see the module docstring). Sent once, right
-    after the submit; a failure is logged (the confirmation page has shown everything the
-    e-mail says). Returns whether a message went out.
-    """
-    if not submission.submitter_email:
-        return False
-    attachments = []
-    if submission.pdf_key is not None:
-        pdf = blob_store().read(submission.pdf_key)
-        attachments.append(MailAttachment(f"{submission.reference}.pdf", pdf, "application/pdf"))
+def confirmation_mail(submission: Submission, token: str, *, pdf_attached: bool) -> tuple[str, str]:
+    """The subject and plain-text body of the submitter's confirmation, in their language."""
     with force_locale(submission.locale):
         subject = gettext("Ihr Antrag %(reference)s ist eingegangen", reference=submission.reference)
         # The environment, not render_template: mails are written outside requests too, and the
@@ -475,6 +469,23 @@ def send_confirmation(submission: Submission, token: str) -> bool:
             office=submission.office,
             commune=submission.commune,
             status_url=citizen_status_url(submission, token),
-            pdf_attached=bool(attachments),
+            pdf_attached=pdf_attached,
         )
+    return subject, body
+
+
+def send_confirmation(submission: Submission, token: str) -> bool:
+    """E-mail the submitter a confirmation now, with the PDF if it is rendered.
+
+    For callers outside :func:`submit_draft`, which puts the confirmation in the outbox
+    instead. Only when the answers name an e-mail address; a failure is logged. Returns
+    whether a message went out.
+    """
+    if not submission.submitter_email:
+        return False
+    attachments = []
+    if submission.pdf_key is not None:
+        pdf = blob_store().read(submission.pdf_key)
+        attachments.append(MailAttachment(f"{submission.reference}.pdf", pdf, "application/pdf"))
+    subject, body = confirmation_mail(submission, token, pdf_attached=bool(attachments))
     return send_mail(submission.submitter_email, subject, body, attachments)

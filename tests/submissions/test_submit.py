@@ -126,7 +126,11 @@ def test_submit_stores_answers_definition_attachments_reference_token_event_and_
     )
     assert EventKind.SUBMITTED in [event.kind for event in submission.events]
     deliveries = db.session.scalars(select(Delivery).where(Delivery.submission_id == submission.id)).all()
-    assert sorted(d.channel for d in deliveries) == [DeliveryChannel.EMAIL, DeliveryChannel.WEBHOOK]
+    assert sorted(d.channel for d in deliveries) == [
+        DeliveryChannel.CITIZEN_EMAIL,
+        DeliveryChannel.EMAIL,
+        DeliveryChannel.WEBHOOK,
+    ]
     assert db.session.get(Draft, draft.id).submission_id == submission.id
     assert submission.draft_key == draft.token_hash
 
@@ -166,7 +170,8 @@ def test_same_draft_submitted_twice_gives_one_submission(setting: Setting) -> No
     assert second.submission.id == first.submission.id
     assert _count(Submission) == 1
     assert db.session.scalar(select(ReferenceCounter.last_number)) == 1
-    assert _count(Delivery) == 2
+    # The office's e-mail, the webhook and the citizen's confirmation, once each.
+    assert _count(Delivery) == 3
 
 
 def test_same_draft_submitted_by_two_threads_at_once_gives_one_submission(
@@ -305,6 +310,7 @@ def test_office_and_citizen_get_their_mails_with_the_pdf(
     # The webhook target of this setting is down: it waits for the worker's retry.
     assert states == {
         DeliveryChannel.EMAIL: DeliveryState.DELIVERED,
+        DeliveryChannel.CITIZEN_EMAIL: DeliveryState.DELIVERED,
         DeliveryChannel.WEBHOOK: DeliveryState.PENDING,
     }
 

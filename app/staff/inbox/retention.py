@@ -30,11 +30,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.catalogue.models import CommuneService
 from app.catalogue.services import get_catalogue
+from app.delivery.models import Delivery, DeliveryChannel
 from app.extensions import db
 from app.staff.audit import Origin, record
 from app.staff.inbox.services import FINAL_STATUSES
@@ -132,6 +133,21 @@ def _lock(submission_id: int) -> Submission | None:
 
 def anonymise(submission: Submission, *, now: datetime, origin: Origin, retention: int) -> set[str]:
     """Anonymise one submission in the current transaction; returns the blob keys it released."""
+    # The outbox keeps no message to the citizen (it holds the tracking token) and no address.
+    # Written first, while the submission has no changes an autoflush would write early: its
+    # version check belongs to the commit, where a concurrent run's win is caught.
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.submission_id == submission.id)
+        .values(payload_stored=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.submission_id == submission.id, Delivery.channel == DeliveryChannel.CITIZEN_EMAIL)
+        .values(target="")
+        .execution_options(synchronize_session=False)
+    )
     keys = {key for key in [submission.pdf_key] if key}
     for attachment in submission.attachments:
         if attachment.storage_key:
