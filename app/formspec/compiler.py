@@ -48,7 +48,7 @@ from app.formspec.model import (
     ServiceSpec,
     StepSpec,
 )
-from app.formspec.texts import Gettext, Language, Localised, german, human_size, media_type_name
+from app.formspec.texts import N_, Gettext, Language, Localised, german, human_size, media_type_name
 from app.formspec.uploads import detect_media_type, is_empty_upload, read_upload
 from app.formspec.values import (
     as_date,
@@ -362,7 +362,7 @@ class SpecValidator:
             raise StopValidation(_("„%(label)s“ ist zu groß.", label=self._label(_)))
         return number
 
-    def _range(self, number: Decimal, _: Gettext, shown: Callable[[Decimal], str]) -> None:
+    def _range(self, number: Decimal, _: Gettext, shown: Callable[[Decimal], Localised]) -> None:
         low, high = self.spec.min_value, self.spec.max_value
         if (low is not None and number < low) or (high is not None and number > high):
             label = self._label(_)
@@ -381,18 +381,18 @@ class SpecValidator:
             raise StopValidation(message)
 
     def _check_integer(self, form: StepForm, field: Field, _: Gettext) -> int | None:
-        number = self._number(field, _, "Geben Sie bei „%(label)s“ eine ganze Zahl an, z. B. 3.")
+        number = self._number(field, _, N_("Geben Sie bei „%(label)s“ eine ganze Zahl an, z. B. 3."))
         if number is None:
             return None
         if number != number.to_integral_value():
             raise StopValidation(
                 _("Geben Sie bei „%(label)s“ eine ganze Zahl an, z. B. 3.", label=self._label(_))
             )
-        self._range(number, _, lambda value: str(int(value)))
+        self._range(number, _, lambda value: Localised(value, form.language, places=0))
         return int(number)
 
     def _check_decimal(self, form: StepForm, field: Field, _: Gettext) -> str | None:
-        number = self._number(field, _, "Geben Sie bei „%(label)s“ eine Zahl an, z. B. 12,5.")
+        number = self._number(field, _, N_("Geben Sie bei „%(label)s“ eine Zahl an, z. B. 12,5."))
         if number is None:
             return None
         places = self.spec.places if self.spec.places is not None else 2
@@ -404,16 +404,16 @@ class SpecValidator:
                     places=places,
                 )
             )
-        self._range(number, _, lambda value: format_number(value, decimal_places(value)))
+        self._range(number, _, lambda value: Localised(value, form.language))
         return f"{number:f}"
 
     def _check_money(self, form: StepForm, field: Field, _: Gettext) -> str | None:
-        number = self._number(field, _, "Geben Sie bei „%(label)s“ einen Betrag in Euro an, z. B. 12,50.")
+        number = self._number(field, _, N_("Geben Sie bei „%(label)s“ einen Betrag in Euro an, z. B. 12,50."))
         if number is None:
             return None
         if decimal_places(number) > 2:
             raise StopValidation(_("Ein Betrag in Euro hat höchstens zwei Nachkommastellen (Cent)."))
-        self._range(number, _, lambda value: format_number(value, 2) + " €")
+        self._range(number, _, lambda value: Localised(value, form.language, currency="EUR"))
         return f"{number.quantize(Decimal('0.01')):f}"
 
     def _check_date(self, form: StepForm, field: Field, _: Gettext) -> str | None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date, format_time
+from babel.numbers import format_currency, format_decimal
 
 #: The injected translation callable: gettext(msgid, **variables) -> str or lazy string.
 Gettext = Callable[..., Any]
@@ -42,29 +44,53 @@ def untranslated(message: str, **variables: Any) -> str:
     return message % variables if variables else message
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction (pybabel's default keyword); it is translated where used."""
+    return message
+
+
 def german() -> str:
     """The source language: messages are German when no language is injected."""
     return "de"
 
 
 class Localised:
-    """A date or a time of day that writes itself in the reader's language when made text.
+    """A date, a time of day or a number that writes itself in the reader's language when made text.
 
     Passed as a message variable, it is formatted when the message is: with a lazy gettext
     that is when the page is rendered, in the language asked for then. A date reads
-    "01.01.2026", "Jan 1, 2026" or "1 sty 2026"; a time "08:00", "8:00 AM" or "8:00".
+    "01.01.2026", "Jan 1, 2026" or "1 sty 2026"; a time "08:00", "8:00 AM" or "8:00"; the
+    number 1234.5 "1.234,5" or "1,234.5"; with ``currency="EUR"`` "1.234,50 €" or "€1,234.50".
+    Numbers keep the decimal places they are given (``places`` pads them).
     """
 
-    __slots__ = ("_language", "_value")
+    __slots__ = ("_currency", "_language", "_places", "_value")
 
-    def __init__(self, value: dt.date | dt.time, language: Language) -> None:
+    def __init__(
+        self,
+        value: dt.date | dt.time | Decimal,
+        language: Language,
+        *,
+        places: int | None = None,
+        currency: str | None = None,
+    ) -> None:
         self._value = value
         self._language = language
+        self._places = places
+        self._currency = currency
 
     def __str__(self) -> str:
-        if isinstance(self._value, dt.time):
-            return str(format_time(self._value, "short", locale=self._language()))
-        return str(format_date(self._value, "medium", locale=self._language()))
+        locale = self._language()
+        value = self._value
+        if isinstance(value, Decimal):
+            if self._currency:
+                return str(format_currency(value, self._currency, locale=locale))
+            places = self._places if self._places is not None else max(0, -value.as_tuple().exponent)
+            pattern = "#,##0" + ("." + "0" * places if places else "")
+            return str(format_decimal(value, format=pattern, locale=locale, decimal_quantization=False))
+        if isinstance(value, dt.time):
+            return str(format_time(value, "short", locale=locale))
+        return str(format_date(value, "medium", locale=locale))
 
     def __repr__(self) -> str:
         return f"Localised({self._value!r})"

@@ -120,7 +120,7 @@ INVALID = [
     ("money", {"money": "12,505"}, "höchstens zwei Nachkommastellen"),
     ("money", {"money": "zwölf"}, "einen Betrag in Euro an"),
     ("money", {"money": "1e5"}, "einen Betrag in Euro an"),
-    ("money", {"money": "-1"}, "„Betrag“ muss zwischen 0,00 € und 10000,00 € liegen."),
+    ("money", {"money": "-1"}, "„Betrag“ muss zwischen 0,00\u00a0€ und 10.000,00\u00a0€ liegen."),
     ("money", {"money": "9" * 40}, "„Betrag“ ist zu groß."),
     ("integer", {"integer": "1" + "0" * 30}, "„Anzahl“ ist zu groß."),
     ("date", {"date-day": "31", "date-month": "2", "date-year": "1990"}, "muss ein gültiges Datum sein"),
