@@ -127,7 +127,12 @@ NUMBERS = service_with(
         (_german, {"menge": "0,25"}, "menge", "„Menge“ muss zwischen 0,5 und 1.250,75 liegen."),
         (_english, {"menge": "0,25"}, "menge", "„Menge“ muss zwischen 0.5 und 1,250.75 liegen."),
         (_polish, {"menge": "0,25"}, "menge", "„Menge“ muss zwischen 0,5 und 1\u00a0250,75 liegen."),
-        (_german, {"betrag": "1"}, "betrag", "„Betrag“ muss zwischen 5,00\u00a0€ und 10.000,00\u00a0€ liegen."),
+        (
+            _german,
+            {"betrag": "1"},
+            "betrag",
+            "„Betrag“ muss zwischen 5,00\u00a0€ und 10.000,00\u00a0€ liegen.",
+        ),
         (_english, {"betrag": "1"}, "betrag", "„Betrag“ muss zwischen €5.00 und €10,000.00 liegen."),
     ],
 )
@@ -151,7 +156,8 @@ def test_number_format_messages_are_in_the_catalogs(data: dict[str, str], field:
 
     from babel.messages.pofile import read_po
 
-    assert [str(message) for message in _errors(data, _german, service=NUMBERS)[field]] == [msgid % {"label": field.title()}]
+    errors = _errors(data, _german, service=NUMBERS)[field]
+    assert [str(message) for message in errors] == [msgid % {"label": field.title()}]
     root = Path(__file__).resolve().parents[2] / "translations"
     for language in ("en", "pl", "dsb"):
         with (root / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
