@@ -276,6 +276,9 @@ def accept_invoice(
         submissions.take_write_lock(session)
         submission = _store(session, commune, offered, checked, invoice, data, filename, email, locale, token)
         delivery_rows = delivery.enqueue_deliveries(submission, offered.choice, offered.office)
+        confirmation = submissions.enqueue_confirmation(session, submission, token)
+        if confirmation is not None:
+            delivery_rows.append(confirmation)
         session.flush()
         delivery_ids = [row.id for row in delivery_rows]
         session.commit()
@@ -284,7 +287,7 @@ def accept_invoice(
         raise
     log.info("accepted e-invoice %s as %s (%s)", invoice.number, submission.reference,
              checked.report.scenario)
-    _after_commit(submission, delivery_ids, token)
+    _after_commit(submission, delivery_ids)
     return InvoiceOutcome(submission, token, checked.report, invoice)
 
 
@@ -405,19 +408,13 @@ def _render_pdf(
     session.flush()
 
 
-def _after_commit(submission: Submission, delivery_ids: list[int], token: str) -> None:
-    """Deliveries and the confirmation e-mail; neither may undo or hide the accepted invoice."""
-    reference = submission.reference
+def _after_commit(submission: Submission, delivery_ids: list[int]) -> None:
+    """The deliveries, the submitter's confirmation among them; none may undo the accepted invoice."""
     try:
         delivery.attempt_after_commit(delivery_ids)
     except Exception:
         db.session.rollback()
-        log.exception("deliveries of %s not attempted now; the worker retries", reference)
-    try:
-        submissions.send_confirmation(submission, token)
-    except Exception:
-        db.session.rollback()
-        log.exception("confirmation e-mail for %s not sent", reference)
+        log.exception("deliveries of %s not attempted now; the worker retries", submission.reference)
 
 
 # --------------------------------------------------------------------------- presentation

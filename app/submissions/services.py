@@ -52,7 +52,6 @@ from sqlalchemy.orm import Session
 from app.catalogue.models import CommuneService
 from app.catalogue.services import OfferedService, get_offered_service
 from app.delivery import services as delivery
-from app.delivery.mail import MailAttachment, send_mail
 from app.delivery.models import Delivery
 from app.extensions import db
 from app.formspec import FieldType, ServiceSpec, clean_answers, missing_steps, visible_steps
@@ -419,10 +418,9 @@ def _enqueue(
     token: str,
 ) -> list[int]:
     deliveries = delivery.enqueue_deliveries(submission, commune_service, office)
-    if submission.submitter_email:
-        # Sent with the PDF, for which the worker waits: the message says it is attached.
-        subject, body = confirmation_mail(submission, token, pdf_attached=True)
-        deliveries.append(delivery.enqueue_citizen_email(submission, subject, body, session=session))
+    confirmation = enqueue_confirmation(session, submission, token)
+    if confirmation is not None:
+        deliveries.append(confirmation)
     session.flush()
     return [row.id for row in deliveries]
 
@@ -474,18 +472,15 @@ def confirmation_mail(submission: Submission, token: str, *, pdf_attached: bool)
     return subject, body
 
 
-def send_confirmation(submission: Submission, token: str) -> bool:
-    """E-mail the submitter a confirmation now, with the PDF if it is rendered.
+def enqueue_confirmation(session: Session, submission: Submission, token: str) -> Delivery | None:
+    """The submitter's confirmation as an outbox row in ``session``'s transaction, or None
+    when the answers name no e-mail address.
 
-    For callers outside :func:`submit_draft`, which puts the confirmation in the outbox
-    instead. Only when the answers name an e-mail address; a failure is logged. Returns
-    whether a message went out.
+    Composed now, in the submitter's language, since the status link's plain token exists
+    only here; the row keeps it encrypted until delivered. Sent with the PDF, for which the
+    worker waits: the message says it is attached.
     """
     if not submission.submitter_email:
-        return False
-    attachments = []
-    if submission.pdf_key is not None:
-        pdf = blob_store().read(submission.pdf_key)
-        attachments.append(MailAttachment(f"{submission.reference}.pdf", pdf, "application/pdf"))
-    subject, body = confirmation_mail(submission, token, pdf_attached=bool(attachments))
-    return send_mail(submission.submitter_email, subject, body, attachments)
+        return None
+    subject, body = confirmation_mail(submission, token, pdf_attached=True)
+    return delivery.enqueue_citizen_email(submission, subject, body, session=session)

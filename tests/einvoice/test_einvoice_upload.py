@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from app.delivery.models import Delivery
+from app.delivery.models import Delivery, DeliveryState
 from app.documents import extract_embedded_files
 from app.einvoice import services
 from app.einvoice.services import InvoiceRefused, InvoiceServiceUnavailable, accept_invoice
@@ -65,8 +65,13 @@ def test_valid_invoice_is_routed_to_the_finance_office_byte_for_byte(client: Fla
     embedded = extract_embedded_files(blob_store().read(submission.pdf_key))
     assert embedded[name] == upload
     assert "data.json" in embedded
-    channels = {row.channel.value for row in db.session.scalars(select(Delivery))}
-    assert channels == {"email", "webhook"}
+    rows = {row.channel.value: row for row in db.session.scalars(select(Delivery))}
+    assert rows.keys() == {"email", "webhook", "citizen"}
+    # The sender's confirmation goes through the outbox like the office's copies (never lost to
+    # an SMTP failure at upload time); sent after the commit, its stored message is erased.
+    assert rows["citizen"].target == "buchhaltung@firma.example"
+    assert rows["citizen"].state is DeliveryState.DELIVERED
+    assert rows["citizen"].payload_stored is None
     confirmation = client.get(response.headers["Location"])
     assert confirmation.status_code == 200
     assert submission.reference in confirmation.get_data(as_text=True)
@@ -240,3 +245,44 @@ def test_warnings_do_not_refuse_and_are_kept_for_the_clerk(client: FlaskClient) 
     assert blob_store().read(submission.attachments[0].storage_key) == upload
     confirmation = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Die Prüfung ergab einen Hinweis" in confirmation
+
+
+def test_the_senders_confirmation_survives_a_mail_server_that_is_down_at_upload(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to be sent once right after the commit and lost when SMTP failed."""
+    from datetime import timedelta
+
+    from delivery.servers import SmtpRecorder, free_port
+
+    from app.delivery.worker import process_due
+    from app.timeutil import utcnow
+
+    server = SmtpRecorder().start()
+    try:
+        for key, value in {
+            "MAIL_ENABLED": True, "MAIL_SERVER": server.host, "MAIL_PORT": free_port(),
+            "MAIL_USE_TLS": False, "MAIL_USE_SSL": False, "MAIL_USERNAME": "",
+            "PUBLIC_BASE_URL": "https://portal.example", "DELIVERY_ATTEMPT_AFTER_COMMIT": True,
+            "DELIVERY_TIMEOUT_SECONDS": 3, "DELIVERY_AFTER_COMMIT_TIMEOUT_SECONDS": 3,
+        }.items():
+            monkeypatch.setitem(app.config, key, value)
+        setting = invoice_commune()
+        outcome = accept_invoice(
+            setting.commune, sample("xrechnung-ubl.xml"), "ubl.xml", email="buchhaltung@firma.example"
+        )
+        db.session.expire_all()
+        row = db.session.scalars(select(Delivery).where(Delivery.channel == "citizen")).one()
+        assert row.state is DeliveryState.PENDING and row.payload_stored is not None
+        assert outcome.token not in row.payload_stored  # encrypted while it waits
+
+        monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+        process_due(now=utcnow() + timedelta(days=1))
+        [mail] = [m for m in server.wait_for(2) if m.rcpt_tos == ("buchhaltung@firma.example",)]
+        assert outcome.submission.reference in mail.message["Subject"]
+        assert outcome.token in mail.message.get_body(preferencelist=("plain",)).get_content()
+        db.session.expire_all()
+        row = db.session.get(Delivery, row.id)
+        assert row is not None and row.state is DeliveryState.DELIVERED and row.payload_stored is None
+    finally:
+        server.stop()
