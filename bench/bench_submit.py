@@ -21,6 +21,7 @@ import argparse
 import io
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,7 +43,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from app import create_app  # noqa: E402
 from app.catalogue.models import CommuneService  # noqa: E402
 from app.config import normalise_database_url  # noqa: E402
-from app.delivery.models import Delivery  # noqa: E402
+from app.delivery.models import Delivery, DeliveryState  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.submissions.models import Submission  # noqa: E402
 from app.tenancy.models import Commune, Office  # noqa: E402
@@ -284,17 +285,35 @@ def run(base: str, upload: bytes, submissions: int, clients: int) -> tuple[float
     return time.perf_counter() - started, latencies
 
 
-def stored(database_url: str, storage: Path, forms: Path) -> tuple[int, int, int]:
-    """Submissions, those with a PDF, and outbox rows in the benchmark database."""
+def stored(database_url: str, storage: Path, forms: Path) -> tuple[int, int, dict[str, int]]:
+    """Submissions, those with a PDF, and outbox rows per channel in the benchmark database."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "STORAGE_DIR": str(storage),
                       "FORMS_DIR": str(forms)})
     with app.app_context():
         count = db.session.scalar(select(func.count()).select_from(Submission)) or 0
         pdfs = db.session.scalar(select(func.count()).where(Submission.pdf_key.is_not(None))) or 0
-        outbox = db.session.scalar(select(func.count()).select_from(Delivery)) or 0
+        outbox = {
+            str(channel): number
+            for channel, number in db.session.execute(
+                select(Delivery.channel, func.count()).group_by(Delivery.channel)
+            )
+        }
         db.session.remove()
         db.engine.dispose()
     return count, pdfs, outbox
+
+
+def delivered_count(database_url: str, storage: Path, forms: Path) -> int:
+    """Outbox rows delivered so far."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "STORAGE_DIR": str(storage),
+                      "FORMS_DIR": str(forms)})
+    with app.app_context():
+        number = db.session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.state == DeliveryState.DELIVERED)
+        ) or 0
+        db.session.remove()
+        db.engine.dispose()
+    return number
 
 
 def main() -> None:
@@ -365,7 +384,20 @@ def main() -> None:
                   f"p95 {p95:6.0f} ms; gunicorn CPU {cpu:5.1f} ms per submission)")
         total = args.warmup + args.runs * args.submissions
         count, pdfs, outbox = stored(database_url, storage, forms)
-        print(f"stored: {count} submissions, {pdfs} PDFs, {outbox} outbox rows (expected {total} each)")
+        rows = ", ".join(f"{number} {channel}" for channel, number in sorted(outbox.items()))
+        print(f"stored: {count} submissions, {pdfs} PDFs, outbox rows {rows} (expected {total} each)")
+        # What the requests leave to the outbox worker (the office's e-mail and the citizen's
+        # confirmation, each with the PDF; MAIL_ENABLED=0 composes and logs them): its CPU
+        # belongs to a submission's cost as much as the request's does.
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "deliveries", "work", "--once",
+                        "--batch-size", "1000"], env=env, cwd=PROJECT_ROOT, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker_ms = ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)) * 1000
+        delivered = delivered_count(database_url, storage, forms)
+        print(f"outbox worker: {delivered} deliveries sent in one process, CPU {worker_ms:.0f} ms in all "
+              f"(start-up included), {worker_ms / total:.1f} ms per submission")
         cpu = statistics.median(cpus)
         print(f"median over {args.runs} runs: {statistics.median(rates):.1f} submissions/s "
               f"(latency median {statistics.median(medians):.0f} ms, p95 {statistics.median(p95s):.0f} ms); "
@@ -373,8 +405,13 @@ def main() -> None:
         print(f"gunicorn workers' CPU: {cpu:.1f} ms per submission, i.e. at most "
               f"{1000 * (os.cpu_count() or 1) / cpu:.0f} submissions/s on {os.cpu_count()} idle cores "
               f"before PostgreSQL and the clients take their share")
-        if not count == pdfs == outbox == total:
-            raise SystemExit("not every submission was stored with its PDF and outbox row")
+        whole = cpu + worker_ms / total
+        print(f"request + outbox worker: {whole:.1f} ms CPU per submission, i.e. at most "
+              f"{1000 * (os.cpu_count() or 1) / whole:.0f} submissions/s on {os.cpu_count()} idle cores")
+        if not (count == pdfs == total and outbox and all(number == total for number in outbox.values())):
+            raise SystemExit("not every submission was stored with its PDF and outbox rows")
+        if delivered != sum(outbox.values()):
+            raise SystemExit("the worker did not deliver every outbox row")
     finally:
         if server is not None:
             server.terminate()
