@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 
 from app.formspec.compiler import StepForm
@@ -22,7 +22,7 @@ from app.formspec.model import (
     SummarySection,
 )
 from app.formspec.texts import Gettext, untranslated
-from app.formspec.values import as_date, format_iban
+from app.formspec.values import as_date, format_iban, parse_time
 
 
 def step_answers(
@@ -127,6 +127,9 @@ def _formatted(spec: FieldSpec, value: Any, _: Gettext, locale: str) -> str:
     if kind is FieldType.DATE:
         date = as_date(value)
         return str(format_date(date, format="medium", locale=locale)) if date else str(value)
+    if kind is FieldType.TIME:
+        time = parse_time(str(value))
+        return str(format_time(time, format="short", locale=locale)) if time else str(value)
     if kind is FieldType.IBAN:
         return format_iban(str(value))
     if kind is FieldType.ADDRESS and isinstance(value, Mapping):

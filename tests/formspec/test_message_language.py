@@ -163,3 +163,16 @@ def test_number_format_messages_are_in_the_catalogs(data: dict[str, str], field:
         with (root / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
             message = read_po(po).get(msgid)
         assert message is not None and message.string, (language, msgid)
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("de", "14:30"), ("en", "2:30\u202fPM"), ("pl", "14:30"), ("dsb", "14:30")],
+)
+def test_time_answers_are_shown_in_the_readers_language(locale: str, expected: str) -> None:
+    from app.formspec.answers import display_text
+
+    field = SERVICE.form.field("beginn")
+    assert field is not None
+    assert display_text(field, "14:30", locale=locale) == expected
+    assert display_text(field, "kaputt", locale=locale) == "kaputt"  # an old answer shown as it is
