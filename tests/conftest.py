@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.config import normalise_database_url
-from app.extensions import db
+from app.extensions import db, limiter
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -87,7 +87,13 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     app: Flask = request.getfixturevalue("app")
+    # The limiter is one object for every app: a test that builds another app with rate limits
+    # on (create_app's default) switches them on for the suite's app too, and the counts of one
+    # test would refuse the requests of the next.
+    limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
     with app.app_context():
+        if limiter.enabled:
+            limiter.reset()
         yield
         db.session.remove()
         empty_all_tables()
