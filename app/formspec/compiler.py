@@ -349,13 +349,13 @@ class SpecValidator:
             )
         return value
 
-    def _number(self, field: Field, _: Gettext, message: str) -> Decimal | None:
+    def _number(self, form: StepForm, field: Field, _: Gettext, message: str) -> Decimal | None:
         text = field.data.strip() if isinstance(field.data, str) else ""
         if not text:
             if self.spec.required:
                 raise self._missing(_)
             return None
-        number = parse_number(text)
+        number = parse_number(text, form.language())
         if number is None:
             raise StopValidation(_(message, label=self._label(_)))
         if abs(number) >= _LARGEST_NUMBER:
@@ -381,7 +381,7 @@ class SpecValidator:
             raise StopValidation(message)
 
     def _check_integer(self, form: StepForm, field: Field, _: Gettext) -> int | None:
-        number = self._number(field, _, N_("Geben Sie bei „%(label)s“ eine ganze Zahl an, z. B. 3."))
+        number = self._number(form, field, _, N_("Geben Sie bei „%(label)s“ eine ganze Zahl an, z. B. 3."))
         if number is None:
             return None
         if number != number.to_integral_value():
@@ -392,7 +392,7 @@ class SpecValidator:
         return int(number)
 
     def _check_decimal(self, form: StepForm, field: Field, _: Gettext) -> str | None:
-        number = self._number(field, _, N_("Geben Sie bei „%(label)s“ eine Zahl an, z. B. 12,5."))
+        number = self._number(form, field, _, N_("Geben Sie bei „%(label)s“ eine Zahl an, z. B. 12,5."))
         if number is None:
             return None
         places = self.spec.places if self.spec.places is not None else 2
@@ -408,7 +408,9 @@ class SpecValidator:
         return f"{number:f}"
 
     def _check_money(self, form: StepForm, field: Field, _: Gettext) -> str | None:
-        number = self._number(field, _, N_("Geben Sie bei „%(label)s“ einen Betrag in Euro an, z. B. 12,50."))
+        number = self._number(
+            form, field, _, N_("Geben Sie bei „%(label)s“ einen Betrag in Euro an, z. B. 12,50.")
+        )
         if number is None:
             return None
         if decimal_places(number) > 2:
@@ -823,12 +825,13 @@ def step_form_class(
     return form_class
 
 
-def prefill_value(spec: FieldSpec, answer: Any) -> Any:
-    """A stored answer as the form field shows it again (German number format, spaced IBAN)."""
+def prefill_value(spec: FieldSpec, answer: Any, language: str = "de") -> Any:
+    """A stored answer as the form field shows it again (numbers as the reader of ``language``
+    types them, spaced IBAN): what the field reads back as the same answer."""
     if answer is None:
         return None
     if spec.type in (FieldType.DECIMAL, FieldType.MONEY):
-        return format_number(answer, spec.places if spec.places is not None else 2)
+        return format_number(answer, spec.places if spec.places is not None else 2, language)
     if spec.type is FieldType.INTEGER:
         return str(answer)
     if spec.type is FieldType.IBAN and isinstance(answer, str):
@@ -854,8 +857,9 @@ def bind_step_form(
     answers = dict(answers or {})
     if formdata is not None:
         return form_class(formdata, answers=answers, today=today)
+    language = form_class.language()
     data = {
-        name: prefill_value(spec, answers.get(name))
+        name: prefill_value(spec, answers.get(name), language)
         for name, spec in form_class.field_specs.items()
         if spec.takes_answer and name in answers
     }

@@ -17,16 +17,32 @@ _GROUPED = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$")
 _TIME_INPUT = re.compile(r"^([0-9]{1,2})[:.]([0-9]{2})$")
 
 
-def parse_number(text: str) -> Decimal | None:
-    """A number as typed in Germany or in a stored answer: 12,50 · 12.50 · 1.234,50 · 1234.
+#: Languages whose decimal sign is a point (the rest of the portal's languages write a comma).
+POINT_LANGUAGES = frozenset({"en"})
+_GROUPED_EN = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 
-    A comma is the decimal sign; dots are thousands separators only in groups of three
-    before a comma or when there are several of them. Returns None for anything else.
+
+def parse_number(text: str, language: str = "de") -> Decimal | None:
+    """A number as typed by a reader of ``language`` or in a stored answer.
+
+    German, Polish, Lower Sorbian: 12,50 · 12.50 · 1.234,50 · 1 234,50 · 1234 — a comma is the
+    decimal sign; dots are thousands separators only in groups of three before a comma or when
+    there are several of them. English: 12.50 · 1,234.50 · 1,234 — commas in groups of three
+    are thousands separators; a single comma not followed by exactly three digits (12,5) is
+    still read as a decimal comma, as German habits are common among the portal's readers.
+    Returns None for anything else.
     """
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").removesuffix("€").removesuffix("EUR")
-    cleaned = cleaned.strip().removeprefix("€").removeprefix("EUR").strip()
+    cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    cleaned = cleaned.removesuffix("€").removesuffix("EUR").strip()
+    cleaned = cleaned.removeprefix("€").removeprefix("EUR").strip()
     if not cleaned:
         return None
+    if language in POINT_LANGUAGES and "," in cleaned:
+        unsigned = cleaned.lstrip("+-")
+        if _GROUPED_EN.match(unsigned):
+            cleaned = cleaned.replace(",", "")
+        elif "." in cleaned:
+            return None
     if "," in cleaned:
         if "." in cleaned:
             if not _GROUPED.match(cleaned.lstrip("+-")):
@@ -54,10 +70,11 @@ def decimal_places(number: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def format_number(value: Decimal | str, places: int) -> str:
-    """A stored number as a German reads it back in an input: 1234,50."""
+def format_number(value: Decimal | str, places: int, language: str = "de") -> str:
+    """A stored number as a reader of ``language`` types it into an input: 1234,50 or 1234.50."""
     number = Decimal(str(value)).quantize(Decimal(1).scaleb(-places)) if places else Decimal(str(value))
-    return f"{number:f}".replace(".", ",")
+    text = f"{number:f}"
+    return text if language in POINT_LANGUAGES else text.replace(".", ",")
 
 
 def parse_time(text: str) -> dt.time | None:

@@ -6,13 +6,14 @@ message is worded. German keeps its old wording (31.12.2026, 08:00 … Uhr).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from babel.support import LazyProxy
 from werkzeug.datastructures import MultiDict
 
-from app.formspec import bind_step_form, step_form_class
+from app.formspec import bind_step_form, step_answers, step_form_class
 from app.formspec.texts import Gettext, Language, untranslated
 
 from .builders import TODAY, service_with
@@ -176,3 +177,46 @@ def test_time_answers_are_shown_in_the_readers_language(locale: str, expected: s
     assert field is not None
     assert display_text(field, "14:30", locale=locale) == expected
     assert display_text(field, "kaputt", locale=locale) == "kaputt"  # an old answer shown as it is
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "expected"),
+    [
+        ("de", "1.234,50", Decimal("1234.50")),
+        ("de", "12,5", Decimal("12.5")),
+        ("de", "12.5", Decimal("12.5")),
+        ("pl", "1\u00a0234,50", Decimal("1234.50")),
+        ("en", "1,234.50", Decimal("1234.50")),
+        ("en", "1,234", Decimal("1234")),  # a thousands separator, not 1.234
+        ("en", "-1,234,567.5", Decimal("-1234567.5")),
+        ("en", "12.5", Decimal("12.5")),
+        ("en", "12,5", Decimal("12.5")),  # not a group of three: still a decimal comma
+        ("en", "€1,234.50", Decimal("1234.50")),
+        ("en", "1.234,50", None),  # German grouping with a point-language reader: ambiguous
+        ("en", "12,34.5", None),
+        ("de", "1,234.50", None),
+    ],
+)
+def test_numbers_are_read_the_way_the_reader_writes_them(
+    language: str, typed: str, expected: Decimal | None
+) -> None:
+    from app.formspec.values import parse_number
+
+    assert parse_number(typed, language) == expected
+
+
+@pytest.mark.parametrize("language", ["de", "en", "pl", "dsb"])
+def test_a_stored_number_shown_again_reads_back_as_the_same_answer(language: str) -> None:
+    """Going back to a step shows the answers in the reader's own notation, and sending the step
+    unchanged keeps them (an English reader shown "1234,50" would have sent 123450)."""
+    def reader() -> str:
+        return language
+
+    form_class = step_form_class(NUMBERS, "angaben", untranslated, reader)
+    answers = {"menge": "1234.50", "betrag": "1234.50", "anzahl": 1234}
+    shown = bind_step_form(form_class, None, answers, today=TODAY)
+    typed = MultiDict({name: shown[name].data for name in ("menge", "betrag", "anzahl")})
+    assert typed["betrag"] == ("1234.50" if language == "en" else "1234,50")
+    sent = bind_step_form(form_class, typed, answers, today=TODAY)
+    assert sent.validate(), {name: field.errors for name, field in sent._fields.items() if field.errors}
+    assert step_answers(NUMBERS, "angaben", sent, answers) == answers
