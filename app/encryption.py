@@ -65,6 +65,30 @@ def decrypt(stored: str) -> str:
         ) from exc
 
 
+class EncryptedAttribute:
+    """A model attribute in clear text over a column that holds it encrypted.
+
+    ``secret = EncryptedAttribute("secret_stored")`` reads decrypt the column's value on every
+    access (None stays None), writes encrypt under the first key (empty becomes None). Values
+    stored before encryption was introduced are read as they are (see :func:`decrypt`).
+    """
+
+    def __init__(self, stored: str) -> None:
+        self.stored = stored
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__doc__ = f"``{name}`` in clear text, kept encrypted in ``{self.stored}``."
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> object:
+        if instance is None:
+            return self
+        value = getattr(instance, self.stored)
+        return decrypt(value) if value else None
+
+    def __set__(self, instance: object, value: str | None) -> None:
+        setattr(instance, self.stored, encrypt(value) if value else None)
+
+
 def is_current(stored: str) -> bool:
     """Whether ``stored`` is encrypted under the first key, so re-encrypting would change nothing."""
     if not is_encrypted(stored):

@@ -53,15 +53,7 @@ class CommuneService(db.Model):
     commune: Mapped[Commune] = relationship()
     office: Mapped[Office | None] = relationship()
 
-    @property
-    def webhook_secret(self) -> str | None:
-        """The webhook's HMAC key in clear text, decrypted on every read."""
-        stored = self.webhook_secret_stored
-        return encryption.decrypt(stored) if stored else None
-
-    @webhook_secret.setter
-    def webhook_secret(self, secret: str | None) -> None:
-        self.webhook_secret_stored = encryption.encrypt(secret) if secret else None
+    webhook_secret = encryption.EncryptedAttribute("webhook_secret_stored")
 
     @property
     def email_recipient(self) -> str:

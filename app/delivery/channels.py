@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -193,6 +194,11 @@ def send_office_email(parcel: Parcel, *, timeout: float) -> str | None:
             "X-Kommunalportal-Delivery": str(parcel.delivery_id),
         },
     )
+    return _send_mail(message, timeout)
+
+
+def _send_mail(message: EmailMessage, timeout: float) -> str | None:
+    """Send ``message``; a note for the delivery log when mail is switched off and it was only logged."""
     try:
         sent = deliver_message(message, timeout=timeout)
     except Exception as exc:
@@ -229,13 +235,7 @@ def send_citizen_email(parcel: Parcel, *, timeout: float) -> str | None:
         message_id=f"<{parcel.idempotency_key}@{sender_domain()}>",
         headers={"Auto-Submitted": "auto-generated"},
     )
-    try:
-        sent = deliver_message(message, timeout=timeout)
-    except Exception as exc:
-        raise DeliveryError(str(exc)) from exc
-    if not sent:
-        return _("E-Mail-Versand ist abgeschaltet (MAIL_ENABLED); die Nachricht wurde nur protokolliert.")
-    return None
+    return _send_mail(message, timeout)
 
 
 # -- webhook ----------------------------------------------------------------------------

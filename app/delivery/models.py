@@ -125,25 +125,9 @@ class Delivery(db.Model):
 
     submission: Mapped[Submission] = relationship()
 
-    @property
-    def signing_secret(self) -> str | None:
-        """The webhook's HMAC key in clear text, decrypted on every read."""
-        stored = self.signing_secret_stored
-        return encryption.decrypt(stored) if stored else None
+    signing_secret = encryption.EncryptedAttribute("signing_secret_stored")
 
-    @signing_secret.setter
-    def signing_secret(self, secret: str | None) -> None:
-        self.signing_secret_stored = encryption.encrypt(secret) if secret else None
-
-    @property
-    def payload(self) -> str | None:
-        """The payload in clear text, decrypted on every read."""
-        stored = self.payload_stored
-        return encryption.decrypt(stored) if stored else None
-
-    @payload.setter
-    def payload(self, payload: str | None) -> None:
-        self.payload_stored = encryption.encrypt(payload) if payload else None
+    payload = encryption.EncryptedAttribute("payload_stored")
 
     @property
     def idempotency_key(self) -> str:

@@ -137,15 +137,7 @@ class User(db.Model):
         """The session's user id: the row id and the authentication generation."""
         return f"{self.id}:{self.auth_generation}"
 
-    @property
-    def totp_secret(self) -> str | None:
-        """The TOTP secret in clear text, decrypted on every read."""
-        stored = self.totp_secret_stored
-        return encryption.decrypt(stored) if stored else None
-
-    @totp_secret.setter
-    def totp_secret(self, secret: str | None) -> None:
-        self.totp_secret_stored = encryption.encrypt(secret) if secret else None
+    totp_secret = encryption.EncryptedAttribute("totp_secret_stored")
 
     def reencrypt_totp_secret(self) -> bool:
         """Store the TOTP secret under the first key if it is not yet; whether it changed."""
